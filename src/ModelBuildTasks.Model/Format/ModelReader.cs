@@ -1,0 +1,384 @@
+using System.Runtime.InteropServices;
+using Google.FlatBuffers;
+using Fb = ModelBuildTasks.Model.Schema;
+
+namespace ModelBuildTasks.Model.Format;
+
+/// <summary>
+/// Reads a .tflite file into a <see cref="ModelGraph"/>. Weight data is not copied: tensors and metadata hold
+/// slices of the file's bytes. Small tables (tensors, operators, options) go through the generated object API;
+/// buffers are sliced directly. Every structural problem becomes a <see cref="ModelFormatException"/> that names
+/// the file and the place; the result is validated with <see cref="ModelValidator"/>.
+/// </summary>
+public static class ModelReader
+{
+    /// <summary>The FlatBuffer file identifier of TFLite models.</summary>
+    public const string FileIdentifier = "TFL3";
+
+    /// <summary>Reads a model file. Files over 2 GB are supported when their weights live after the FlatBuffer.</summary>
+    public static ModelGraph ReadFile(string path)
+    {
+        byte[] bytes;
+        Func<ulong, ulong, ReadOnlyMemory<byte>>? external = null;
+        try
+        {
+            var length = new FileInfo(path).Length;
+            if (length <= Array.MaxLength)
+            {
+                bytes = File.ReadAllBytes(path);
+            }
+            else
+            {
+                // The FlatBuffer itself is limited to 2 GB; weights beyond it are read buffer by buffer.
+                bytes = new byte[Array.MaxLength];
+                using (var stream = File.OpenRead(path))
+                {
+                    stream.ReadExactly(bytes);
+                }
+                external = (offset, size) => ReadRange(path, offset, size, length);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new ModelFormatException(ModelErrorCodes.FileUnreadable, $"cannot read the file: {e.Message}", path, e);
+        }
+        return Read(bytes, path, external);
+    }
+
+    /// <summary>Reads a model from memory; the graph keeps slices of <paramref name="bytes"/>.</summary>
+    public static ModelGraph Read(ReadOnlyMemory<byte> bytes, string? sourceName = null)
+    {
+        // ByteBuffer needs an array whose start is the file's start: reuse the caller's array when it is one.
+        if (!MemoryMarshal.TryGetArray(bytes, out var segment) || segment.Offset != 0 || segment.Count != segment.Array!.Length)
+        {
+            return Read(bytes.ToArray(), sourceName, null);
+        }
+        return Read(segment.Array, sourceName, null);
+    }
+
+    /// <summary>Reads a model from a stream (read to its end).</summary>
+    public static ModelGraph Read(Stream stream, string? sourceName = null)
+    {
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return Read(copy.GetBuffer().AsMemory(0, (int)copy.Length).ToArray(), sourceName, null);
+    }
+
+    private static ModelGraph Read(byte[] file, string? sourceName, Func<ulong, ulong, ReadOnlyMemory<byte>>? external)
+    {
+        try
+        {
+            var model = new Parser(file, external).Parse();
+            ModelValidator.Validate(model);
+            return model;
+        }
+        catch (ModelFormatException e) when (sourceName is not null)
+        {
+            throw e.WithFile(sourceName);
+        }
+    }
+
+    private static ReadOnlyMemory<byte> ReadRange(string path, ulong offset, ulong size, long fileLength)
+    {
+        if (offset > (ulong)fileLength || size > (ulong)fileLength - offset || size > (ulong)Array.MaxLength)
+        {
+            throw new ModelFormatException(ModelErrorCodes.Truncated,
+                $"buffer data at offset {offset} with size {size} lies outside the {fileLength}-byte file");
+        }
+        var data = new byte[size];
+        using var stream = File.OpenRead(path);
+        stream.Position = (long)offset;
+        stream.ReadExactly(data);
+        return data;
+    }
+
+    /// <summary>One parse of one file; tracks where it is so errors can say so.</summary>
+    private sealed class Parser(byte[] file, Func<ulong, ulong, ReadOnlyMemory<byte>>? external)
+    {
+        private string _where = "the file header";
+
+        public ModelGraph Parse()
+        {
+            if (file.Length < 8)
+            {
+                throw new ModelFormatException(ModelErrorCodes.Truncated,
+                    $"the file is {file.Length} bytes long, too short for a TFLite model");
+            }
+            var bb = new ByteBuffer(file);
+            if (!Fb.Model.ModelBufferHasIdentifier(bb))
+            {
+                var id = System.Text.Encoding.ASCII.GetString(file, 4, 4);
+                throw new ModelFormatException(ModelErrorCodes.WrongIdentifier,
+                    $"the FlatBuffer file identifier is '{Printable(id)}', expected '{FileIdentifier}': this is not a TFLite model");
+            }
+            var root = BitConverter.ToUInt32(file, 0);
+            if (root < 8 || root > file.Length - 4)
+            {
+                throw new ModelFormatException(ModelErrorCodes.Truncated,
+                    $"the root table offset {root} points outside the {file.Length}-byte file (the file is truncated or corrupt)");
+            }
+
+            try
+            {
+                return Build(Fb.Model.GetRootAsModel(bb));
+            }
+            catch (Exception e) when (e is ArgumentException or IndexOutOfRangeException or OverflowException
+                                          or InvalidCastException or NullReferenceException or InvalidOperationException)
+            {
+                // The generated accessors bounds-check every read; a failed check means a corrupt or truncated file.
+                throw new ModelFormatException(ModelErrorCodes.CorruptStructure,
+                    $"malformed FlatBuffer while reading {_where}: an offset or length points outside the file " +
+                    $"({file.Length} bytes); the file is truncated or corrupt", null, e);
+            }
+        }
+
+        private ModelGraph Build(Fb.Model fb)
+        {
+            var model = new ModelGraph { Version = fb.Version, Description = fb.Description };
+
+            _where = "the buffer table";
+            var buffers = ReadBuffers(fb);
+
+            _where = "the operator codes";
+            var codes = new OperatorCode[CheckedLength(fb.OperatorCodesLength, 4, "operator_codes")];
+            for (var i = 0; i < codes.Length; i++)
+            {
+                _where = $"operator code {i}";
+                var c = Required(fb.OperatorCodes(i), "operator code", i);
+                // builtin_code replaced the int8 deprecated_builtin_code; old files only fill the latter.
+                var builtin = (Fb.BuiltinOperator)Math.Max((int)c.BuiltinCode, c.DeprecatedBuiltinCode);
+                codes[i] = new OperatorCode(builtin, c.CustomCode, c.Version);
+            }
+
+            var subgraphCount = CheckedLength(fb.SubgraphsLength, 4, "subgraphs");
+            for (var s = 0; s < subgraphCount; s++)
+            {
+                _where = $"subgraph {s}";
+                model.Subgraphs.Add(ReadSubgraph(Required(fb.Subgraphs(s), "subgraph", s), s, buffers, codes));
+            }
+
+            for (var i = 0; i < CheckedLength(fb.MetadataLength, 4, "metadata"); i++)
+            {
+                _where = $"metadata entry {i}";
+                var m = Required(fb.Metadata(i), "metadata entry", i);
+                model.Metadata.Add(new MetadataEntry(m.Name ?? "", BufferAt(buffers, m.Buffer, $"metadata entry '{m.Name}'")));
+            }
+
+            _where = "metadata_buffer";
+            foreach (var index in fb.GetMetadataBufferArray() ?? [])
+            {
+                model.LegacyMetadataBuffers.Add(BufferAt(buffers, (uint)index, "metadata_buffer"));
+            }
+
+            for (var i = 0; i < CheckedLength(fb.SignatureDefsLength, 4, "signature_defs"); i++)
+            {
+                _where = $"signature {i}";
+                model.Signatures.Add(ReadSignature(Required(fb.SignatureDefs(i), "signature", i).UnPack(), model));
+            }
+
+            for (var i = 0; i < CheckedLength(fb.ExternalBufferGroupsLength, 4, "external_buffer_groups"); i++)
+            {
+                _where = $"external buffer group {i}";
+                model.ExternalBufferGroups.Add(Required(fb.ExternalBufferGroups(i), "external buffer group", i).UnPack());
+            }
+            for (var i = 0; i < CheckedLength(fb.ExternalBuffersLength, 4, "external_buffers"); i++)
+            {
+                _where = $"external buffer {i}";
+                model.ExternalBuffers.Add(Required(fb.ExternalBuffers(i), "external buffer", i).UnPack());
+            }
+
+            _where = "the associated files";
+            model.AssociatedFiles = AssociatedFilesZip.Find(file);
+            return model;
+        }
+
+        private ReadOnlyMemory<byte>[] ReadBuffers(Fb.Model fb)
+        {
+            var buffers = new ReadOnlyMemory<byte>[CheckedLength(fb.BuffersLength, 4, "buffers")];
+            for (var i = 0; i < buffers.Length; i++)
+            {
+                _where = $"buffer {i}";
+                var b = Required(fb.Buffers(i), "buffer", i);
+                if (b.Offset > 1)
+                {
+                    // Large models keep data after the FlatBuffer, addressed from the start of the file.
+                    buffers[i] = external is not null && b.Offset + b.Size > (ulong)file.Length
+                        ? external(b.Offset, b.Size)
+                        : Slice(b.Offset, b.Size, $"buffer {i}");
+                }
+                else if (b.GetDataBytes() is { } data)
+                {
+                    buffers[i] = new ReadOnlyMemory<byte>(data.Array, data.Offset, data.Count);
+                }
+            }
+            return buffers;
+        }
+
+        private Subgraph ReadSubgraph(Fb.SubGraph fb, int index, ReadOnlyMemory<byte>[] buffers, OperatorCode[] codes)
+        {
+            var sg = fb.UnPack();
+            var subgraph = new Subgraph { Name = sg.Name, DebugMetadataIndex = sg.DebugMetadataIndex };
+            // The object API leaves absent vectors null.
+            var fbTensors = sg.Tensors ?? [];
+            for (var t = 0; t < fbTensors.Count; t++)
+            {
+                _where = $"subgraph {index} tensor {t}";
+                var tensor = fbTensors[t] ?? throw new ModelFormatException(ModelErrorCodes.CorruptStructure, $"subgraph {index} tensor {t} is missing (null offset)");
+                subgraph.Tensors.Add(ReadTensor(tensor, buffers, $"subgraph {index} tensor {t} '{tensor.Name}'"));
+            }
+            var tensors = subgraph.Tensors;
+            Tensor? TensorAt(int i, string what)
+            {
+                if (i == -1)
+                {
+                    return null;
+                }
+                if ((uint)i >= (uint)tensors.Count)
+                {
+                    throw new ModelFormatException(ModelErrorCodes.IndexOutOfRange,
+                        $"{what} refers to tensor {i}, but subgraph {index} has {tensors.Count} tensors");
+                }
+                return tensors[i];
+            }
+            Tensor Existing(int i, string what) => TensorAt(i, what) ?? throw new ModelFormatException(
+                ModelErrorCodes.IndexOutOfRange, $"{what} refers to tensor -1 (no tensor)");
+
+            _where = $"subgraph {index} inputs and outputs";
+            subgraph.Inputs.AddRange((sg.Inputs ?? []).Select((i, k) => Existing(i, $"subgraph {index} input {k}")));
+            subgraph.Outputs.AddRange((sg.Outputs ?? []).Select((i, k) => Existing(i, $"subgraph {index} output {k}")));
+
+            var fbOperators = sg.Operators ?? [];
+            for (var o = 0; o < fbOperators.Count; o++)
+            {
+                _where = $"subgraph {index} operator {o}";
+                var op = fbOperators[o] ?? throw new ModelFormatException(ModelErrorCodes.CorruptStructure, $"subgraph {index} operator {o} is missing (null offset)");
+                if (op.OpcodeIndex >= codes.Length)
+                {
+                    throw new ModelFormatException(ModelErrorCodes.IndexOutOfRange,
+                        $"subgraph {index} operator {o} uses operator code {op.OpcodeIndex}, but the model has {codes.Length}");
+                }
+                var where = $"subgraph {index} operator {o} ({codes[op.OpcodeIndex].DisplayName})";
+                var result = new Operator(codes[op.OpcodeIndex])
+                {
+                    Options = KnownOptions(op.BuiltinOptions, where),
+                    Options2 = op.BuiltinOptions2 is { Type: not Fb.BuiltinOptions2.NONE, Value: null }
+                        ? throw Unknown(where, $"options type {(int)op.BuiltinOptions2.Type} (builtin_options_2)")
+                        : op.BuiltinOptions2 is { Type: Fb.BuiltinOptions2.NONE } ? null : op.BuiltinOptions2,
+                    CustomOptionsFormat = op.CustomOptionsFormat,
+                    MutatingVariableInputs = op.MutatingVariableInputs is { Count: > 0 } m ? [.. m] : null,
+                    DebugMetadataIndex = op.DebugMetadataIndex,
+                };
+                result.CustomOptions = op.LargeCustomOptionsOffset > 1
+                    ? Slice(op.LargeCustomOptionsOffset, op.LargeCustomOptionsSize, $"{where} custom options")
+                    : op.CustomOptions is { Count: > 0 } c ? c.ToArray() : ReadOnlyMemory<byte>.Empty;
+                var (inputs, outputs, intermediates) = (op.Inputs ?? [], op.Outputs ?? [], op.Intermediates ?? []);
+                for (var k = 0; k < inputs.Count; k++)
+                {
+                    result.Inputs.Add(TensorAt(inputs[k], $"{where} input {k}"));
+                }
+                for (var k = 0; k < outputs.Count; k++)
+                {
+                    result.Outputs.Add(TensorAt(outputs[k], $"{where} output {k}"));
+                }
+                for (var k = 0; k < intermediates.Count; k++)
+                {
+                    result.Intermediates.Add(Existing(intermediates[k], $"{where} intermediate {k}"));
+                }
+                subgraph.Operators.Add(result);
+            }
+            return subgraph;
+        }
+
+        private static Fb.BuiltinOptionsUnion? KnownOptions(Fb.BuiltinOptionsUnion? options, string where) => options switch
+        {
+            null or { Type: Fb.BuiltinOptions.NONE } => null,
+            // The object API leaves Value null for union types newer than our schema: refuse rather than drop them.
+            { Value: null } => throw Unknown(where, $"options type {(int)options.Type}"),
+            _ => options,
+        };
+
+        private static ModelFormatException Unknown(string where, string what) => new(ModelErrorCodes.Unsupported,
+            $"{where} has {what}, which this version of the schema does not know; it cannot be preserved");
+
+        private static Tensor ReadTensor(Fb.TensorT t, ReadOnlyMemory<byte>[] buffers, string where)
+        {
+            var tensor = new Tensor(t.Name ?? "", t.Type, [.. t.Shape ?? []])
+            {
+                ShapeSignature = t.ShapeSignature is null ? null : [.. t.ShapeSignature],
+                Data = BufferAt(buffers, t.Buffer, where),
+                IsVariable = t.IsVariable,
+                HasRank = t.HasRank,
+                Sparsity = t.Sparsity,
+                VariantTensors = t.VariantTensors is { Count: > 0 } v ? v : null,
+                ExternalBuffer = t.ExternalBuffer,
+            };
+            if (t.Quantization is { } q)
+            {
+                tensor.Quantization = new TensorQuantization
+                {
+                    Min = q.Min is { Count: > 0 } min ? [.. min] : null,
+                    Max = q.Max is { Count: > 0 } max ? [.. max] : null,
+                    Scale = [.. q.Scale ?? []],
+                    ZeroPoint = [.. q.ZeroPoint ?? []],
+                    QuantizedDimension = q.QuantizedDimension,
+                    Details = q.Details is { Type: not Fb.QuantizationDetails.NONE } d
+                        ? d.Value is null ? throw Unknown(where, $"quantization details type {(int)d.Type}") : d
+                        : null,
+                };
+            }
+            return tensor;
+        }
+
+        private static SignatureDef ReadSignature(Fb.SignatureDefT s, ModelGraph model)
+        {
+            var where = $"signature '{s.SignatureKey}'";
+            if (s.SubgraphIndex >= model.Subgraphs.Count)
+            {
+                throw new ModelFormatException(ModelErrorCodes.IndexOutOfRange,
+                    $"{where} refers to subgraph {s.SubgraphIndex}, but the model has {model.Subgraphs.Count}");
+            }
+            var subgraph = model.Subgraphs[(int)s.SubgraphIndex];
+            var signature = new SignatureDef(s.SignatureKey ?? "", subgraph);
+            SignatureTensor Map(Fb.TensorMapT m) => m.TensorIndex < subgraph.Tensors.Count
+                ? new SignatureTensor(m.Name ?? "", subgraph.Tensors[(int)m.TensorIndex])
+                : throw new ModelFormatException(ModelErrorCodes.IndexOutOfRange,
+                    $"{where} maps '{m.Name}' to tensor {m.TensorIndex}, but subgraph {s.SubgraphIndex} has {subgraph.Tensors.Count} tensors");
+            signature.Inputs.AddRange((s.Inputs ?? []).Select(Map));
+            signature.Outputs.AddRange((s.Outputs ?? []).Select(Map));
+            return signature;
+        }
+
+        private static ReadOnlyMemory<byte> BufferAt(ReadOnlyMemory<byte>[] buffers, uint index, string user) =>
+            index < buffers.Length
+                ? buffers[index]
+                : throw new ModelFormatException(ModelErrorCodes.IndexOutOfRange,
+                    $"{user} refers to buffer {index}, but the model has {buffers.Length} buffers");
+
+        private ReadOnlyMemory<byte> Slice(ulong offset, ulong size, string what)
+        {
+            if (offset > (ulong)file.Length || size > (ulong)file.Length - offset)
+            {
+                throw new ModelFormatException(ModelErrorCodes.Truncated,
+                    $"{what} has data at offset {offset} with size {size}, past the end of the {file.Length}-byte file");
+            }
+            return new ReadOnlyMemory<byte>(file, (int)offset, (int)size);
+        }
+
+        /// <summary>A vector length, refused when the elements could not fit in the file (guards allocations).</summary>
+        private int CheckedLength(int length, int elementSize, string what)
+        {
+            if (length < 0 || (long)length * elementSize > file.Length)
+            {
+                throw new ModelFormatException(ModelErrorCodes.CorruptStructure,
+                    $"the {what} vector claims {length} entries, more than the {file.Length}-byte file can hold");
+            }
+            return length;
+        }
+
+        private static T Required<T>(T? value, string what, int index) where T : struct =>
+            value ?? throw new ModelFormatException(ModelErrorCodes.CorruptStructure, $"{what} {index} is missing (null offset)");
+
+        private static string Printable(string s) =>
+            new(s.Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
+    }
+}
