@@ -1,0 +1,3 @@
+using ModelBuildTasks.Cli;
+
+return MbtCommandLine.Run(args, Console.Out, Console.Error);
