@@ -61,7 +61,7 @@ public static class ModelReader
     {
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
-        return Read(copy.GetBuffer().AsMemory(0, (int)copy.Length).ToArray(), sourceName, null);
+        return Read(copy.ToArray(), sourceName, null);
     }
 
     private static ModelGraph Read(byte[] file, string? sourceName, Func<ulong, ulong, ReadOnlyMemory<byte>>? external)
