@@ -1,0 +1,50 @@
+namespace ModelBuildTasks.Runtime;
+
+/// <summary>
+/// Stable error codes of the runtime (MBT2xxx). Like the model codes (MBT1xxx) they are part of the public
+/// contract: never renumber one.
+/// </summary>
+public static class RuntimeErrorCodes
+{
+    /// <summary>An operator, or its combination of tensor types, has no kernel in this runtime.</summary>
+    public const string UnsupportedOperator = "MBT2001";
+
+    /// <summary>An operator's tensors or options are inconsistent (shapes that do not match, a missing input).</summary>
+    public const string InvalidOperator = "MBT2002";
+
+    /// <summary>The model needs something the runtime cannot plan: dynamic shapes, variables, a tensor read before it is written.</summary>
+    public const string UnsupportedModel = "MBT2003";
+
+    /// <summary>No input or output has the given name or index.</summary>
+    public const string UnknownTensor = "MBT2004";
+
+    /// <summary>A tensor was accessed as an element type it does not have.</summary>
+    public const string TypeMismatch = "MBT2005";
+
+    /// <summary>Input data the model cannot process (for example a gather index out of range).</summary>
+    public const string InvalidInputData = "MBT2006";
+}
+
+/// <summary>
+/// A model cannot be loaded into, or run by, the runtime. <see cref="Code"/> is one of
+/// <see cref="RuntimeErrorCodes"/>; <see cref="OperatorIndex"/> names the operator when one is at fault.
+/// </summary>
+public class ModelRuntimeException : Exception
+{
+    public ModelRuntimeException(string code, string message, int operatorIndex = -1, Exception? inner = null)
+        : base($"{code}: {message}", inner)
+    {
+        Code = code;
+        Detail = message;
+        OperatorIndex = operatorIndex;
+    }
+
+    /// <summary>The MBT error code.</summary>
+    public string Code { get; }
+
+    /// <summary>The message without the code prefix.</summary>
+    public string Detail { get; }
+
+    /// <summary>Index of the operator in the main subgraph's operator list, or -1.</summary>
+    public int OperatorIndex { get; }
+}

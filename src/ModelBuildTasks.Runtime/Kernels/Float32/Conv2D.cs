@@ -1,0 +1,177 @@
+using ModelBuildTasks.Model.Schema;
+using ModelBuildTasks.Runtime.Compute;
+
+namespace ModelBuildTasks.Runtime.Kernels.Float32;
+
+/// <summary>
+/// CONV_2D over NHWC float32 as a matrix multiply: output pixels are rows, output channels columns, and the
+/// reduction runs over (ky, kx, in-channel) — exactly the order of TFLite's [out, kh, kw, in] filter, so the
+/// filter packs directly. A 1×1, stride-1 convolution reads its input in place; other shapes gather a block of
+/// rows (im2col, zeros for padding) into per-thread scratch first. Threads split rows, and columns when the
+/// image is small.
+/// </summary>
+internal sealed unsafe class Conv2D : Kernel
+{
+    private const int MaxRowsDirect = 72;
+    private const int Im2ColBudgetFloats = 24 * 1024;
+
+    private readonly ConvGeometry g;
+    private readonly PackedWeights weights;
+    private readonly FusedActivation activation;
+    private readonly bool direct;
+    private readonly int maxRows;
+    private readonly int input;
+    private readonly int output;
+
+    private Conv2D(KernelSetup s)
+    {
+        var x = s.Input(0);
+        var f = s.Input(1);
+        var bias = s.OptionalInput(2);
+        var y = s.Output(0);
+        s.RequireType(x, TensorType.FLOAT32);
+        s.RequireType(f, TensorType.FLOAT32);
+        s.RequireType(y, TensorType.FLOAT32);
+        s.RequireRank(x, 4);
+        s.RequireRank(f, 4);
+        s.RequireRank(y, 4);
+        var o = s.Options<Conv2DOptionsT>();
+        s.Require(o.StrideH > 0 && o.StrideW > 0 && o.DilationHFactor > 0 && o.DilationWFactor > 0, "strides and dilations must be positive");
+        g = new ConvGeometry
+        {
+            Batch = x.Dim(0), InH = x.Dim(1), InW = x.Dim(2), InC = x.Dim(3),
+            OutC = f.Dim(0), KH = f.Dim(1), KW = f.Dim(2),
+            StrideH = o.StrideH, StrideW = o.StrideW, DilationH = o.DilationHFactor, DilationW = o.DilationWFactor,
+        };
+        if (f.Dim(3) != g.InC)
+        {
+            throw s.Unsupported($"grouped convolution (filter {f}, input {x}) is not supported");
+        }
+        g.OutH = ConvGeometry.OutputSize(o.Padding, g.InH, g.KH, g.StrideH, g.DilationH);
+        g.OutW = ConvGeometry.OutputSize(o.Padding, g.InW, g.KW, g.StrideW, g.DilationW);
+        g.PadTop = ConvGeometry.PaddingBefore(g.InH, g.KH, g.StrideH, g.DilationH, g.OutH);
+        g.PadLeft = ConvGeometry.PaddingBefore(g.InW, g.KW, g.StrideW, g.DilationW, g.OutW);
+        s.Require(y.Dim(0) == g.Batch && y.Dim(1) == g.OutH && y.Dim(2) == g.OutW && y.Dim(3) == g.OutC,
+            $"output {y} does not match the convolution of {x} by {f} (expected [{g.Batch},{g.OutH},{g.OutW},{g.OutC}])");
+        var biasValues = ReadOnlySpan<float>.Empty;
+        if (bias is not null)
+        {
+            s.Require(bias.ElementCount == g.OutC, $"bias {bias} must have {g.OutC} elements");
+            biasValues = s.ConstFloats(bias);
+        }
+        var k = g.KH * g.KW * g.InC;
+        weights = new PackedWeights(s.ConstFloats(f), g.OutC, k, biasValues);
+        activation = FusedActivation.From(o.FusedActivationFunction, s);
+        direct = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0
+                 && g.OutH == g.InH && g.OutW == g.InW;
+        maxRows = direct ? MaxRowsDirect : Math.Clamp(Im2ColBudgetFloats / k / Gemm.MR * Gemm.MR, Gemm.MR, MaxRowsDirect);
+        ScratchBytesPerThread = direct ? 0 : (long)maxRows * k * sizeof(float);
+        input = x.Index;
+        output = y.Index;
+    }
+
+    public static Kernel Create(KernelSetup s) => new Conv2D(s);
+
+    public override void Run(RunContext context)
+    {
+        var job = new Job
+        {
+            G = g,
+            W = weights.Matrix,
+            Input = context.F(input),
+            Output = context.F(output),
+            Scratch = context.ScratchTable,
+            Direct = direct,
+            Min = activation.Min,
+            Max = activation.Max,
+        };
+        var items = Gemm.Partition(g.OutputPixels, weights.Panels, maxRows, context.ThreadCount, out job.RowsPerBlock, out job.PanelGroups, out job.PanelsPerGroup);
+        context.Pool.For(items, 1, &Body, &job);
+        if (activation.IsTanh)
+        {
+            activation.Apply(job.Output, (long)g.OutputPixels * g.OutC);
+        }
+    }
+
+    private struct Job
+    {
+        public ConvGeometry G;
+        public PackedMatrix W;
+        public float* Input;
+        public float* Output;
+        public nint* Scratch;
+        public bool Direct;
+        public float Min;
+        public float Max;
+        public int RowsPerBlock;
+        public int PanelGroups;
+        public int PanelsPerGroup;
+    }
+
+    private static void Body(void* state, int begin, int end, int thread)
+    {
+        ref var j = ref *(Job*)state;
+        var rows = j.G.OutputPixels;
+        var k = j.W.K;
+        for (var item = begin; item < end; item++)
+        {
+            var block = item / j.PanelGroups;
+            var group = item % j.PanelGroups;
+            var m0 = block * j.RowsPerBlock;
+            var count = Math.Min(j.RowsPerBlock, rows - m0);
+            var p0 = group * j.PanelsPerGroup;
+            var p1 = Math.Min(j.W.Panels, p0 + j.PanelsPerGroup);
+            float* a;
+            if (j.Direct)
+            {
+                a = j.Input + (nint)m0 * j.G.InC;
+            }
+            else
+            {
+                a = (float*)j.Scratch[thread];
+                Im2Col(ref j.G, j.Input, m0, count, a);
+            }
+            Gemm.Multiply(a, k, count, j.W, p0, p1, j.Output + (nint)m0 * j.G.OutC, j.G.OutC, j.Min, j.Max);
+        }
+    }
+
+    /// <summary>Rows [m0, m0+count) of the im2col matrix: per output pixel, the (ky, kx, c) patch, zero outside the image.</summary>
+    internal static void Im2Col(ref ConvGeometry g, float* input, int m0, int count, float* dst)
+    {
+        var c = g.InC;
+        var rowLength = g.KW * c;
+        for (var r = 0; r < count; r++)
+        {
+            var m = m0 + r;
+            var ox = m % g.OutW;
+            var oy = m / g.OutW % g.OutH;
+            var b = m / (g.OutW * g.OutH);
+            var iy0 = oy * g.StrideH - g.PadTop;
+            var ix0 = ox * g.StrideW - g.PadLeft;
+            for (var ky = 0; ky < g.KH; ky++)
+            {
+                var iy = iy0 + ky * g.DilationH;
+                if ((uint)iy >= (uint)g.InH)
+                {
+                    new Span<float>(dst, rowLength).Clear();
+                    dst += rowLength;
+                    continue;
+                }
+                var src = input + ((nint)(b * g.InH + iy) * g.InW) * c;
+                for (var kx = 0; kx < g.KW; kx++)
+                {
+                    var ix = ix0 + kx * g.DilationW;
+                    if ((uint)ix >= (uint)g.InW)
+                    {
+                        new Span<float>(dst, c).Clear();
+                    }
+                    else
+                    {
+                        Buffer.MemoryCopy(src + (nint)ix * c, dst, c * sizeof(float), c * sizeof(float));
+                    }
+                    dst += c;
+                }
+            }
+        }
+    }
+}

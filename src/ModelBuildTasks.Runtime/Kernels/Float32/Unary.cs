@@ -1,0 +1,143 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using ModelBuildTasks.Model.Schema;
+using ModelBuildTasks.Runtime.Compute;
+
+namespace ModelBuildTasks.Runtime.Kernels.Float32;
+
+/// <summary>
+/// Elementwise float32 activations and math: RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, LOGISTIC, TANH,
+/// HARD_SWISH (x·relu6(x+3)/6), and EXP, LOG, ABS, NEG, SQRT, RSQRT, SQUARE, FLOOR, CEIL. Vectorized through
+/// TensorPrimitives where it has the function; large tensors are split into chunks across threads.
+/// </summary>
+internal sealed unsafe class Unary : Kernel
+{
+    private const int ChunkElements = 16 * 1024;
+
+    private readonly BuiltinOperator op;
+    private readonly float alpha;
+    private readonly long count;
+    private readonly int input;
+    private readonly int output;
+
+    private Unary(KernelSetup s)
+    {
+        op = s.Op.Code.Builtin;
+        var x = s.Input(0);
+        var y = s.Output(0);
+        s.RequireType(x, TensorType.FLOAT32);
+        s.RequireType(y, TensorType.FLOAT32);
+        s.Require(x.ElementCount == y.ElementCount, $"input {x} and output {y} must have the same size");
+        alpha = op == BuiltinOperator.LEAKY_RELU ? s.Options<LeakyReluOptionsT>().Alpha : 0f;
+        count = x.ElementCount;
+        input = x.Index;
+        output = y.Index;
+    }
+
+    public static Kernel Create(KernelSetup s) => new Unary(s);
+
+    public static readonly BuiltinOperator[] Operators =
+    [
+        BuiltinOperator.RELU, BuiltinOperator.RELU6, BuiltinOperator.RELU_N1_TO_1, BuiltinOperator.RELU_0_TO_1,
+        BuiltinOperator.LEAKY_RELU, BuiltinOperator.LOGISTIC, BuiltinOperator.TANH, BuiltinOperator.HARD_SWISH,
+        BuiltinOperator.EXP, BuiltinOperator.LOG, BuiltinOperator.ABS, BuiltinOperator.NEG, BuiltinOperator.SQRT,
+        BuiltinOperator.RSQRT, BuiltinOperator.SQUARE, BuiltinOperator.FLOOR, BuiltinOperator.CEIL,
+    ];
+
+    public override void Run(RunContext context)
+    {
+        var job = new Job { X = context.F(input), Y = context.F(output), Count = count, Op = op, Alpha = alpha };
+        var chunks = (int)((count + ChunkElements - 1) / ChunkElements);
+        context.Pool.For(chunks, 1, &Body, &job);
+    }
+
+    private struct Job
+    {
+        public float* X;
+        public float* Y;
+        public long Count;
+        public BuiltinOperator Op;
+        public float Alpha;
+    }
+
+    private static void Body(void* state, int begin, int end, int thread)
+    {
+        ref var j = ref *(Job*)state;
+        var start = (long)begin * ChunkElements;
+        var n = (int)(Math.Min((long)end * ChunkElements, j.Count) - start);
+        var x = j.X + start;
+        var y = j.Y + start;
+        var src = new ReadOnlySpan<float>(x, n);
+        var dst = new Span<float>(y, n);
+        switch (j.Op)
+        {
+            case BuiltinOperator.RELU: FusedActivationCopy(x, y, n, 0f, float.PositiveInfinity); break;
+            case BuiltinOperator.RELU6: FusedActivationCopy(x, y, n, 0f, 6f); break;
+            case BuiltinOperator.RELU_N1_TO_1: FusedActivationCopy(x, y, n, -1f, 1f); break;
+            case BuiltinOperator.RELU_0_TO_1: FusedActivationCopy(x, y, n, 0f, 1f); break;
+            case BuiltinOperator.LEAKY_RELU: LeakyRelu(x, y, n, j.Alpha); break;
+            case BuiltinOperator.LOGISTIC: TensorPrimitives.Sigmoid(src, dst); break;
+            case BuiltinOperator.TANH: TensorPrimitives.Tanh(src, dst); break;
+            case BuiltinOperator.HARD_SWISH: HardSwish(x, y, n); break;
+            case BuiltinOperator.EXP: TensorPrimitives.Exp(src, dst); break;
+            case BuiltinOperator.LOG: TensorPrimitives.Log(src, dst); break;
+            case BuiltinOperator.ABS: TensorPrimitives.Abs(src, dst); break;
+            case BuiltinOperator.NEG: TensorPrimitives.Negate(src, dst); break;
+            case BuiltinOperator.SQRT: TensorPrimitives.Sqrt(src, dst); break;
+            case BuiltinOperator.RSQRT:
+                TensorPrimitives.Sqrt(src, dst);
+                TensorPrimitives.Divide(1f, dst, dst);
+                break;
+            case BuiltinOperator.SQUARE: TensorPrimitives.Multiply(src, src, dst); break;
+            case BuiltinOperator.FLOOR: TensorPrimitives.Floor(src, dst); break;
+            default: TensorPrimitives.Ceiling(src, dst); break;
+        }
+    }
+
+    private static void FusedActivationCopy(float* x, float* y, int n, float min, float max)
+    {
+        var i = 0;
+        var lo = Vector256.Create(min);
+        var hi = Vector256.Create(max);
+        for (; i <= n - 8; i += 8)
+        {
+            Vector256.Store(Vector256.Min(Vector256.Max(Vector256.Load(x + i), lo), hi), y + i);
+        }
+        for (; i < n; i++)
+        {
+            y[i] = Math.Min(Math.Max(x[i], min), max);
+        }
+    }
+
+    private static void LeakyRelu(float* x, float* y, int n, float alpha)
+    {
+        var i = 0;
+        var a = Vector256.Create(alpha);
+        for (; i <= n - 8; i += 8)
+        {
+            var v = Vector256.Load(x + i);
+            Vector256.Store(Vector256.ConditionalSelect(Vector256.GreaterThan(v, Vector256<float>.Zero), v, v * a), y + i);
+        }
+        for (; i < n; i++)
+        {
+            y[i] = x[i] > 0 ? x[i] : x[i] * alpha;
+        }
+    }
+
+    private static void HardSwish(float* x, float* y, int n)
+    {
+        var i = 0;
+        var three = Vector256.Create(3f);
+        var six = Vector256.Create(6f);
+        for (; i <= n - 8; i += 8)
+        {
+            var v = Vector256.Load(x + i);
+            var r = Vector256.Min(Vector256.Max(v + three, Vector256<float>.Zero), six);
+            Vector256.Store(v * r / six, y + i);
+        }
+        for (; i < n; i++)
+        {
+            y[i] = x[i] * Math.Min(Math.Max(x[i] + 3f, 0f), 6f) / 6f;
+        }
+    }
+}
