@@ -1,0 +1,41 @@
+using ModelBuildTasks.Model;
+
+namespace ModelBuildTasks.Optimization;
+
+/// <summary>One change a pass made, for reports and the CLI.</summary>
+/// <param name="Pass">The pass that made it: <c>float32</c>, <c>float16</c> or <c>dynamic</c>.</param>
+/// <param name="Tensor">The name of the constant tensor that changed (as the model names it).</param>
+/// <param name="Action">What happened, e.g. <c>float32 -> float16 + DEQUANTIZE</c>.</param>
+/// <param name="BytesBefore">Constant bytes the tensor held before.</param>
+/// <param name="BytesAfter">Constant bytes it holds after.</param>
+public sealed record OptimizationChange(string Pass, string Tensor, string Action, long BytesBefore, long BytesAfter)
+{
+    /// <inheritdoc/>
+    public override string ToString() => $"{Pass}: '{Tensor}' {Action} ({BytesBefore} -> {BytesAfter} bytes)";
+}
+
+/// <summary>The optimized model and what was done to it. The input model is never modified.</summary>
+public sealed class OptimizationResult
+{
+    internal OptimizationResult(ModelGraph model, OptimizationOptions options, IReadOnlyList<OptimizationChange> changes)
+    {
+        Model = model;
+        Options = options;
+        Changes = changes;
+    }
+
+    /// <summary>The new model (shares unchanged constant data with the input).</summary>
+    public ModelGraph Model { get; }
+
+    /// <summary>The options it was made with.</summary>
+    public OptimizationOptions Options { get; }
+
+    /// <summary>Every tensor-level change, in the order the passes made them.</summary>
+    public IReadOnlyList<OptimizationChange> Changes { get; }
+
+    /// <summary>Change counts by pass and action, e.g. <c>float16: 192 x float32 -> float16 + DEQUANTIZE</c>.</summary>
+    public IReadOnlyList<string> Summary() =>
+        Changes.GroupBy(c => (c.Pass, c.Action))
+            .Select(g => $"{g.Key.Pass}: {g.Count()} x {g.Key.Action} ({g.Sum(c => c.BytesBefore)} -> {g.Sum(c => c.BytesAfter)} bytes)")
+            .ToList();
+}
