@@ -92,10 +92,21 @@ public static class ModelReader
         return data;
     }
 
-    /// <summary>One parse of one file; tracks where it is so errors can say so.</summary>
+    /// <summary>
+    /// One parse of one file; tracks where it is so errors can say so. FlatBuffers let many offsets point at one table
+    /// or string, so a small file can describe gigabytes of objects: the parse keeps a memory budget proportional
+    /// to the file size, checks lengths before unpacking a table, and measures what it allocated after each one.
+    /// </summary>
     private sealed class Parser(byte[] file, Func<ulong, ulong, ReadOnlyMemory<byte>>? external)
     {
         private string _where = "the file header";
+        private readonly long _allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+
+        /// <summary>
+        /// Bytes the parse may allocate: a real model's tables expand to a few times their size in the file (weights
+        /// are not copied); plus a floor for the fixed cost of small files.
+        /// </summary>
+        private long Budget => 32L * file.Length + (8 << 20);
 
         public ModelGraph Parse()
         {
@@ -127,14 +138,16 @@ public static class ModelReader
             {
                 // The generated accessors bounds-check every read; a failed check means a corrupt or truncated file.
                 throw new ModelFormatException(ModelErrorCodes.CorruptStructure,
-                    $"malformed FlatBuffer while reading {_where}: an offset or length points outside the file " +
-                    $"({file.Length} bytes); the file is truncated or corrupt", null, e);
+                    $"malformed FlatBuffer while reading {_where}: an offset or length points outside the file; " +
+                    $"the {file.Length}-byte file is truncated or corrupt", null, e);
             }
         }
 
         private ModelGraph Build(Fb.Model fb)
         {
-            var model = new ModelGraph { Version = fb.Version, Description = fb.Description };
+            var model = new ModelGraph { Version = fb.Version };
+            _where = "the model description";
+            model.Description = fb.Description;
 
             _where = "the buffer table";
             var buffers = ReadBuffers(fb);
@@ -145,11 +158,13 @@ public static class ModelReader
             {
                 _where = $"operator code {i}";
                 var c = Required(fb.OperatorCodes(i), "operator code", i);
+                Reserve(2L * (c.GetCustomCodeBytes()?.Count ?? 0));
                 // builtin_code replaced the int8 deprecated_builtin_code; old files only fill the latter.
                 var builtin = (Fb.BuiltinOperator)Math.Max((int)c.BuiltinCode, c.DeprecatedBuiltinCode);
                 codes[i] = new OperatorCode(builtin, c.CustomCode, c.Version);
             }
 
+            _where = "the subgraphs";
             var subgraphCount = CheckedLength(fb.SubgraphsLength, 4, "subgraphs");
             for (var s = 0; s < subgraphCount; s++)
             {
@@ -157,34 +172,46 @@ public static class ModelReader
                 model.Subgraphs.Add(ReadSubgraph(Required(fb.Subgraphs(s), "subgraph", s), s, buffers, codes));
             }
 
-            for (var i = 0; i < CheckedLength(fb.MetadataLength, 4, "metadata"); i++)
+            _where = "the metadata";
+            var metadataCount = CheckedLength(fb.MetadataLength, 4, "metadata");
+            for (var i = 0; i < metadataCount; i++)
             {
                 _where = $"metadata entry {i}";
                 var m = Required(fb.Metadata(i), "metadata entry", i);
+                Reserve(2L * (m.GetNameBytes()?.Count ?? 0));
                 model.Metadata.Add(new MetadataEntry(m.Name ?? "", BufferAt(buffers, m.Buffer, $"metadata entry '{m.Name}'")));
             }
 
             _where = "metadata_buffer";
-            foreach (var index in fb.GetMetadataBufferArray() ?? [])
+            var legacyCount = CheckedLength(fb.MetadataBufferLength, 4, "metadata_buffer");
+            for (var i = 0; i < legacyCount; i++)
             {
-                model.LegacyMetadataBuffers.Add(BufferAt(buffers, (uint)index, "metadata_buffer"));
+                model.LegacyMetadataBuffers.Add(BufferAt(buffers, (uint)fb.MetadataBuffer(i), "metadata_buffer"));
             }
 
-            for (var i = 0; i < CheckedLength(fb.SignatureDefsLength, 4, "signature_defs"); i++)
+            _where = "the signature defs";
+            var signatureCount = CheckedLength(fb.SignatureDefsLength, 4, "signature_defs");
+            for (var i = 0; i < signatureCount; i++)
             {
                 _where = $"signature {i}";
-                model.Signatures.Add(ReadSignature(Required(fb.SignatureDefs(i), "signature", i).UnPack(), model));
+                model.Signatures.Add(ReadSignature(Required(fb.SignatureDefs(i), "signature", i), model));
             }
 
-            for (var i = 0; i < CheckedLength(fb.ExternalBufferGroupsLength, 4, "external_buffer_groups"); i++)
+            _where = "the external buffer groups";
+            var groupCount = CheckedLength(fb.ExternalBufferGroupsLength, 4, "external_buffer_groups");
+            for (var i = 0; i < groupCount; i++)
             {
                 _where = $"external buffer group {i}";
                 model.ExternalBufferGroups.Add(Required(fb.ExternalBufferGroups(i), "external buffer group", i).UnPack());
+                Reserve(0);
             }
-            for (var i = 0; i < CheckedLength(fb.ExternalBuffersLength, 4, "external_buffers"); i++)
+            _where = "the external buffers";
+            var externalCount = CheckedLength(fb.ExternalBuffersLength, 4, "external_buffers");
+            for (var i = 0; i < externalCount; i++)
             {
                 _where = $"external buffer {i}";
                 model.ExternalBuffers.Add(Required(fb.ExternalBuffers(i), "external buffer", i).UnPack());
+                Reserve(0);
             }
 
             _where = "the associated files";
@@ -216,15 +243,18 @@ public static class ModelReader
 
         private Subgraph ReadSubgraph(Fb.SubGraph fb, int index, ReadOnlyMemory<byte>[] buffers, OperatorCode[] codes)
         {
-            var sg = fb.UnPack();
-            var subgraph = new Subgraph { Name = sg.Name, DebugMetadataIndex = sg.DebugMetadataIndex };
-            // The object API leaves absent vectors null.
-            var fbTensors = sg.Tensors ?? [];
-            for (var t = 0; t < fbTensors.Count; t++)
+            var prefix = $"subgraph {index}";
+            var subgraph = new Subgraph { Name = fb.Name, DebugMetadataIndex = fb.DebugMetadataIndex };
+            _where = $"{prefix} tensors";
+            var tensorCount = CheckedLength(fb.TensorsLength, 4, $"{prefix} tensors");
+            for (var t = 0; t < tensorCount; t++)
             {
-                _where = $"subgraph {index} tensor {t}";
-                var tensor = fbTensors[t] ?? throw new ModelFormatException(ModelErrorCodes.CorruptStructure, $"subgraph {index} tensor {t} is missing (null offset)");
-                subgraph.Tensors.Add(ReadTensor(tensor, buffers, $"subgraph {index} tensor {t} '{tensor.Name}'"));
+                _where = $"{prefix} tensor {t}";
+                var tensor = fb.Tensors(t) ?? throw new ModelFormatException(ModelErrorCodes.CorruptStructure, $"{prefix} tensor {t} is missing (null offset)");
+                Reserve(TensorClaim(tensor));
+                var unpacked = tensor.UnPack();
+                subgraph.Tensors.Add(ReadTensor(unpacked, buffers, $"{prefix} tensor {t} '{unpacked.Name}'"));
+                Reserve(0);
             }
             var tensors = subgraph.Tensors;
             Tensor? TensorAt(int i, string what)
@@ -236,28 +266,38 @@ public static class ModelReader
                 if ((uint)i >= (uint)tensors.Count)
                 {
                     throw new ModelFormatException(ModelErrorCodes.IndexOutOfRange,
-                        $"{what} refers to tensor {i}, but subgraph {index} has {tensors.Count} tensors");
+                        $"{what} refers to tensor {i}, but {prefix} has {tensors.Count} tensors");
                 }
                 return tensors[i];
             }
             Tensor Existing(int i, string what) => TensorAt(i, what) ?? throw new ModelFormatException(
                 ModelErrorCodes.IndexOutOfRange, $"{what} refers to tensor -1 (no tensor)");
 
-            _where = $"subgraph {index} inputs and outputs";
-            subgraph.Inputs.AddRange((sg.Inputs ?? []).Select((i, k) => Existing(i, $"subgraph {index} input {k}")));
-            subgraph.Outputs.AddRange((sg.Outputs ?? []).Select((i, k) => Existing(i, $"subgraph {index} output {k}")));
-
-            var fbOperators = sg.Operators ?? [];
-            for (var o = 0; o < fbOperators.Count; o++)
+            _where = $"{prefix} inputs";
+            for (int k = 0, n = CheckedLength(fb.InputsLength, 4, $"{prefix} inputs"); k < n; k++)
             {
-                _where = $"subgraph {index} operator {o}";
-                var op = fbOperators[o] ?? throw new ModelFormatException(ModelErrorCodes.CorruptStructure, $"subgraph {index} operator {o} is missing (null offset)");
+                subgraph.Inputs.Add(Existing(fb.Inputs(k), $"{prefix} input {k}"));
+            }
+            _where = $"{prefix} outputs";
+            for (int k = 0, n = CheckedLength(fb.OutputsLength, 4, $"{prefix} outputs"); k < n; k++)
+            {
+                subgraph.Outputs.Add(Existing(fb.Outputs(k), $"{prefix} output {k}"));
+            }
+
+            _where = $"{prefix} operators";
+            var operatorCount = CheckedLength(fb.OperatorsLength, 4, $"{prefix} operators");
+            for (var o = 0; o < operatorCount; o++)
+            {
+                _where = $"{prefix} operator {o}";
+                var fbOp = fb.Operators(o) ?? throw new ModelFormatException(ModelErrorCodes.CorruptStructure, $"{prefix} operator {o} is missing (null offset)");
+                Reserve(OperatorClaim(fbOp));
+                var op = fbOp.UnPack();
                 if (op.OpcodeIndex >= codes.Length)
                 {
                     throw new ModelFormatException(ModelErrorCodes.IndexOutOfRange,
-                        $"subgraph {index} operator {o} uses operator code {op.OpcodeIndex}, but the model has {codes.Length}");
+                        $"{prefix} operator {o} uses operator code {op.OpcodeIndex}, but the model has {codes.Length}");
                 }
-                var where = $"subgraph {index} operator {o} ({codes[op.OpcodeIndex].DisplayName})";
+                var where = $"{prefix} operator {o} ({codes[op.OpcodeIndex].DisplayName})";
                 var result = new Operator(codes[op.OpcodeIndex])
                 {
                     Options = KnownOptions(op.BuiltinOptions, where),
@@ -285,8 +325,81 @@ public static class ModelReader
                     result.Intermediates.Add(Existing(intermediates[k], $"{where} intermediate {k}"));
                 }
                 subgraph.Operators.Add(result);
+                Reserve(0);
             }
             return subgraph;
+        }
+
+        /// <summary>
+        /// Bytes unpacking a tensor table will allocate for its vectors, each checked against the file size first.
+        /// Unpacking copies shared vectors once per reference, so the sum is what the budget must allow.
+        /// </summary>
+        private long TensorClaim(Fb.Tensor t)
+        {
+            long bytes = 2L * (t.GetNameBytes()?.Count ?? 0)
+                         + 4L * CheckedLength(t.ShapeLength, 4, $"{_where} shape")
+                         + 4L * CheckedLength(t.ShapeSignatureLength, 4, $"{_where} shape_signature")
+                         + 16L * CheckedLength(t.VariantTensorsLength, 4, $"{_where} variant_tensors");
+            if (t.Quantization is { } q)
+            {
+                bytes += 4L * CheckedLength(q.ScaleLength, 4, $"{_where} quantization scale")
+                         + 8L * CheckedLength(q.ZeroPointLength, 8, $"{_where} quantization zero_point")
+                         + 4L * CheckedLength(q.MinLength, 4, $"{_where} quantization min")
+                         + 4L * CheckedLength(q.MaxLength, 4, $"{_where} quantization max");
+            }
+            if (t.Sparsity is { } s)
+            {
+                bytes += 4L * CheckedLength(s.TraversalOrderLength, 4, $"{_where} sparsity traversal_order")
+                         + 4L * CheckedLength(s.BlockMapLength, 4, $"{_where} sparsity block_map");
+                var dims = CheckedLength(s.DimMetadataLength, 4, $"{_where} sparsity dim_metadata");
+                for (var d = 0; d < dims; d++)
+                {
+                    if (s.DimMetadata(d) is { } dim)
+                    {
+                        bytes += 64 + IndexVectorClaim(dim, dim.ArraySegmentsType, 10) + IndexVectorClaim(dim, dim.ArrayIndicesType, 14);
+                    }
+                }
+            }
+            return bytes;
+        }
+
+        /// <summary>Bytes of one sparse index vector (a union of Int32Vector, Uint16Vector, Uint8Vector tables).</summary>
+        private long IndexVectorClaim(Fb.DimensionMetadata dim, Fb.SparseIndexVector type, int field)
+        {
+            var elementSize = type switch
+            {
+                Fb.SparseIndexVector.Int32Vector => 4,
+                Fb.SparseIndexVector.Uint16Vector => 2,
+                Fb.SparseIndexVector.Uint8Vector => 1,
+                _ => 0,
+            };
+            // The three vector tables share one layout: field 0 is the values vector.
+            var table = field == 10 ? dim.ArraySegments<Fb.Int32Vector>() : dim.ArrayIndices<Fb.Int32Vector>();
+            return elementSize == 0 || table is not { } v ? 0 : (long)elementSize * CheckedLength(v.ValuesLength, elementSize, $"{_where} sparsity index vector");
+        }
+
+        /// <summary>Bytes unpacking an operator table will allocate for its vectors (options tables are bounded per operator).</summary>
+        private long OperatorClaim(Fb.Operator op) =>
+            4L * CheckedLength(op.InputsLength, 4, $"{_where} inputs")
+            + 4L * CheckedLength(op.OutputsLength, 4, $"{_where} outputs")
+            + 4L * CheckedLength(op.IntermediatesLength, 4, $"{_where} intermediates")
+            + CheckedLength(op.CustomOptionsLength, 1, $"{_where} custom_options")
+            + CheckedLength(op.MutatingVariableInputsLength, 1, $"{_where} mutating_variable_inputs");
+
+        /// <summary>
+        /// Fails when what the parse allocated so far, plus <paramref name="claim"/> bytes it is about to allocate,
+        /// exceeds the budget: the file makes many references to the same tables or strings.
+        /// </summary>
+        private void Reserve(long claim)
+        {
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart;
+            if (allocated + claim > Budget)
+            {
+                throw new ModelFormatException(ModelErrorCodes.CorruptStructure,
+                    $"reading {_where} would take more memory than the {file.Length}-byte file can describe " +
+                    $"({allocated + claim} bytes, the limit is {Budget}): its tables or strings are referenced many times over; " +
+                    "the file is corrupt or malicious");
+            }
         }
 
         private static Fb.BuiltinOptionsUnion? KnownOptions(Fb.BuiltinOptionsUnion? options, string where) => options switch
@@ -329,22 +442,34 @@ public static class ModelReader
             return tensor;
         }
 
-        private static SignatureDef ReadSignature(Fb.SignatureDefT s, ModelGraph model)
+        private SignatureDef ReadSignature(Fb.SignatureDef s, ModelGraph model)
         {
-            var where = $"signature '{s.SignatureKey}'";
+            var key = s.SignatureKey;
+            var where = $"signature '{key}'";
             if (s.SubgraphIndex >= model.Subgraphs.Count)
             {
                 throw new ModelFormatException(ModelErrorCodes.IndexOutOfRange,
                     $"{where} refers to subgraph {s.SubgraphIndex}, but the model has {model.Subgraphs.Count}");
             }
             var subgraph = model.Subgraphs[(int)s.SubgraphIndex];
-            var signature = new SignatureDef(s.SignatureKey ?? "", subgraph);
-            SignatureTensor Map(Fb.TensorMapT m) => m.TensorIndex < subgraph.Tensors.Count
-                ? new SignatureTensor(m.Name ?? "", subgraph.Tensors[(int)m.TensorIndex])
-                : throw new ModelFormatException(ModelErrorCodes.IndexOutOfRange,
-                    $"{where} maps '{m.Name}' to tensor {m.TensorIndex}, but subgraph {s.SubgraphIndex} has {subgraph.Tensors.Count} tensors");
-            signature.Inputs.AddRange((s.Inputs ?? []).Select(Map));
-            signature.Outputs.AddRange((s.Outputs ?? []).Select(Map));
+            var signature = new SignatureDef(key ?? "", subgraph);
+            SignatureTensor Map(Fb.TensorMap? entry, string role, int k)
+            {
+                var m = entry ?? throw new ModelFormatException(ModelErrorCodes.CorruptStructure, $"{where} {role} {k} is missing (null offset)");
+                Reserve(2L * (m.GetNameBytes()?.Count ?? 0));
+                return m.TensorIndex < subgraph.Tensors.Count
+                    ? new SignatureTensor(m.Name ?? "", subgraph.Tensors[(int)m.TensorIndex])
+                    : throw new ModelFormatException(ModelErrorCodes.IndexOutOfRange,
+                        $"{where} maps '{m.Name}' to tensor {m.TensorIndex}, but subgraph {s.SubgraphIndex} has {subgraph.Tensors.Count} tensors");
+            }
+            for (int k = 0, n = CheckedLength(s.InputsLength, 4, $"{where} inputs"); k < n; k++)
+            {
+                signature.Inputs.Add(Map(s.Inputs(k), "input", k));
+            }
+            for (int k = 0, n = CheckedLength(s.OutputsLength, 4, $"{where} outputs"); k < n; k++)
+            {
+                signature.Outputs.Add(Map(s.Outputs(k), "output", k));
+            }
             return signature;
         }
 
@@ -370,7 +495,8 @@ public static class ModelReader
             if (length < 0 || (long)length * elementSize > file.Length)
             {
                 throw new ModelFormatException(ModelErrorCodes.CorruptStructure,
-                    $"the {what} vector claims {length} entries, more than the {file.Length}-byte file can hold");
+                    $"the {what} vector claims {length} entries, more than the {file.Length}-byte file can hold " +
+                    "(the file is truncated or corrupt)");
             }
             return length;
         }

@@ -7,7 +7,10 @@ namespace ModelBuildTasks.Model;
 public static class GraphAlgorithms
 {
     /// <summary>The operator producing each tensor. A tensor with two producers is an invalid graph.</summary>
-    public static Dictionary<Tensor, Operator> Producers(Subgraph subgraph)
+    public static Dictionary<Tensor, Operator> Producers(Subgraph subgraph) => Producers(subgraph, Describe(subgraph));
+
+    /// <summary><see cref="Producers(Subgraph)"/> with errors naming the subgraph as <paramref name="label"/>.</summary>
+    internal static Dictionary<Tensor, Operator> Producers(Subgraph subgraph, string label)
     {
         var producers = new Dictionary<Tensor, Operator>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < subgraph.Operators.Count; i++)
@@ -17,8 +20,10 @@ public static class GraphAlgorithms
             {
                 if (output is not null && !producers.TryAdd(output, op))
                 {
+                    var first = subgraph.Operators.IndexOf(producers[output]);
                     throw new ModelFormatException(ModelErrorCodes.InvalidGraph,
-                        $"tensor {output} is written by two operators ({producers[output]} and operator {i} {op})");
+                        $"{label} tensor {subgraph.Tensors.IndexOf(output)} {output} is written by two operators: " +
+                        $"operator {first} ({producers[output]}) and operator {i} ({op})");
                 }
             }
         }
@@ -52,10 +57,13 @@ public static class GraphAlgorithms
     /// The operators in an order where every operator runs after the producers of its inputs. The stored order is
     /// kept wherever it is already valid (so converter output comes back unchanged). A cycle is an error naming it.
     /// </summary>
-    public static List<Operator> TopologicalOrder(Subgraph subgraph)
+    public static List<Operator> TopologicalOrder(Subgraph subgraph) => TopologicalOrder(subgraph, Describe(subgraph));
+
+    /// <summary><see cref="TopologicalOrder(Subgraph)"/> with errors naming the subgraph as <paramref name="label"/>.</summary>
+    internal static List<Operator> TopologicalOrder(Subgraph subgraph, string label)
     {
         var ops = subgraph.Operators;
-        var producers = Producers(subgraph);
+        var producers = Producers(subgraph, label);
         var position = new Dictionary<Operator, int>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < ops.Count; i++)
         {
@@ -100,7 +108,7 @@ public static class GraphAlgorithms
             var stuck = Enumerable.Range(0, ops.Count).First(i => pending[i] > 0);
             var via = ops[stuck].Inputs.First(t => t is not null && producers.TryGetValue(t, out var p) && pending[position[p]] > 0);
             throw new ModelFormatException(ModelErrorCodes.GraphCycle,
-                $"{Describe(subgraph)}: operators form a cycle: operator {stuck} ({ops[stuck]}) needs tensor {via}, " +
+                $"{label}: operators form a cycle: operator {stuck} ({ops[stuck]}) needs tensor {via}, " +
                 $"which depends on operator {stuck}'s own output");
         }
         return order;

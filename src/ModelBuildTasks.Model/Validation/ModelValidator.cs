@@ -55,7 +55,7 @@ public static class ModelValidator
             op.Outputs.ForEach(t => Owned(t, $"operator {o} ({op})"));
             op.Intermediates.ForEach(t => Owned(t, $"operator {o} ({op})"));
         }
-        GraphAlgorithms.TopologicalOrder(subgraph); // throws on a cycle or a tensor with two producers
+        GraphAlgorithms.TopologicalOrder(subgraph, $"subgraph {index}"); // throws on a cycle or a tensor with two producers
     }
 
     private static void ValidateTensor(Tensor tensor, string where)
@@ -79,6 +79,12 @@ public static class ModelValidator
                     $"{where} has shape [{string.Join(",", tensor.Shape)}], whose element count overflows");
             }
             elements *= d;
+        }
+        // The same limit for bytes keeps ByteSize (elements × up to 128 bits) far from overflowing a long.
+        if (elements > (1L << 59) / Math.Max(1, TensorTypes.BitsPerElement(tensor.Type)))
+        {
+            throw new ModelFormatException(ModelErrorCodes.InvalidShape,
+                $"{where} has shape [{string.Join(",", tensor.Shape)}], whose size in bytes overflows (over 2^56 bytes)");
         }
         if (tensor.ShapeSignature is { } signature)
         {
