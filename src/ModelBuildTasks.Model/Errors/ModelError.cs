@@ -26,6 +26,8 @@ public static class ModelErrorCodes
     public const string Unsupported = "MBT1009";
     /// <summary>The in-memory model is inconsistent (e.g. an operator uses a tensor its subgraph does not own).</summary>
     public const string InvalidGraph = "MBT1010";
+    /// <summary>The TFLite metadata (the TFLITE_METADATA buffer, or the associated files it names) is malformed.</summary>
+    public const string InvalidMetadata = "MBT1011";
 }
 
 /// <summary>

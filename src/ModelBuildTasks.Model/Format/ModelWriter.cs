@@ -332,9 +332,12 @@ public static class ModelWriter
     }
 
     /// <summary>A serialized FlatBuffer plus what follows it in the file.</summary>
-    private sealed class WritePlan(ArraySegment<byte> flatBuffer, List<ReadOnlyMemory<byte>> externalData, int[] padding, ReadOnlyMemory<byte> trailer)
+    private sealed class WritePlan(ArraySegment<byte> flatBuffer, List<ReadOnlyMemory<byte>> externalData, int[] padding, ReadOnlyMemory<byte> associatedFiles)
     {
-        public long TotalSize => flatBuffer.Count + padding.Sum(p => (long)p) + externalData.Sum(d => (long)d.Length) + trailer.Length;
+        private readonly ReadOnlyMemory<byte> _trailer = AssociatedFilesZip.PlaceAt(associatedFiles,
+            flatBuffer.Count + padding.Sum(p => (long)p) + externalData.Sum(d => (long)d.Length));
+
+        public long TotalSize => flatBuffer.Count + padding.Sum(p => (long)p) + externalData.Sum(d => (long)d.Length) + _trailer.Length;
 
         public void WriteTo(Stream output)
         {
@@ -349,7 +352,8 @@ public static class ModelWriter
                 output.Write(zeros[..padding[i]]);
                 output.Write(externalData[i].Span);
             }
-            output.Write(trailer.Span);
+            // The zip last, with offsets from the file start, as TFLite's metadata tools append it.
+            output.Write(_trailer.Span);
         }
     }
 }
