@@ -2,6 +2,7 @@ using System.Diagnostics;
 using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Format;
 using ModelBuildTasks.Model.Fuzz;
+using ModelBuildTasks.Model.Metadata;
 using SharpFuzz;
 
 // AFL harness for ModelReader. Usage:
@@ -31,7 +32,10 @@ switch (args)
 
 namespace ModelBuildTasks.Model.Fuzz
 {
-    /// <summary>The property under test: any input either reads or fails with a ModelFormatException.</summary>
+    /// <summary>
+    /// The property under test: any input either reads or fails with a ModelFormatException; so does its TFLite
+    /// metadata; and what reads also writes and reads again.
+    /// </summary>
     internal static class Harness
     {
         private static readonly HashSet<string> KnownCodes =
@@ -39,7 +43,7 @@ namespace ModelBuildTasks.Model.Fuzz
             ModelErrorCodes.FileUnreadable, ModelErrorCodes.Truncated, ModelErrorCodes.WrongIdentifier,
             ModelErrorCodes.CorruptStructure, ModelErrorCodes.IndexOutOfRange, ModelErrorCodes.InvalidShape,
             ModelErrorCodes.DataTooShort, ModelErrorCodes.GraphCycle, ModelErrorCodes.Unsupported,
-            ModelErrorCodes.InvalidGraph,
+            ModelErrorCodes.InvalidGraph, ModelErrorCodes.InvalidMetadata,
         ];
 
         private const string SourceName = "fuzz-input.tflite";
@@ -77,6 +81,17 @@ namespace ModelBuildTasks.Model.Fuzz
                 return e.Code;
             }
             CheckAllocation(input, before, "read");
+
+            // Its TFLite metadata (if any) reads, or fails with the metadata code.
+            before = GC.GetAllocatedBytesForCurrentThread();
+            try
+            {
+                TfLiteMetadata.Read(model, SourceName);
+            }
+            catch (ModelFormatException e) when (e.Code == ModelErrorCodes.InvalidMetadata && e.Message.Contains(SourceName, StringComparison.Ordinal))
+            {
+            }
+            CheckAllocation(input, before, "metadata read");
 
             // The reader accepted it: writing it and reading the result back must work too.
             byte[] written;

@@ -1,4 +1,5 @@
 using ModelBuildTasks.Model.Format;
+using ModelBuildTasks.Model.Metadata;
 using ModelBuildTasks.Model.Schema;
 
 namespace ModelBuildTasks.Model.Fuzz;
@@ -13,6 +14,24 @@ internal static class Seeds
     {
         yield return ("tiny_add_mul.tflite", ModelWriter.ToBytes(AddMul()));
         yield return ("tiny_quantized_custom.tflite", ModelWriter.ToBytes(QuantizedCustom()));
+        yield return ("tiny_with_metadata.tflite", ModelWriter.ToBytes(WithMetadata()));
+    }
+
+    /// <summary><see cref="AddMul"/> with TFLite metadata (normalization, stats, a labels file) and the labels zip.</summary>
+    public static ModelGraph WithMetadata()
+    {
+        var model = AddMul();
+        var info = new ModelMetadataInfo("seed", "fuzz seed", "1", "mbt", "MIT",
+            [new TensorMetadataInfo("x", "input", "image", [0.5f], [2f], 0f, 1f, null, null)],
+            [new TensorMetadataInfo("z", "output", "feature", null, null, null, null, "labels.txt", ["a", "b", "c", "d"])],
+            ["readme.txt"]);
+        model.Metadata.Add(new MetadataEntry(ModelGraph.TfLiteMetadataName, TfLiteMetadata.Write(info)));
+        model.AssociatedFiles = TfLiteMetadata.CreateAssociatedFiles(new Dictionary<string, byte[]>
+        {
+            ["labels.txt"] = TfLiteMetadata.LabelsFileContent(["a", "b", "c", "d"]),
+            ["readme.txt"] = "r\n"u8.ToArray(),
+        });
+        return model;
     }
 
     /// <summary>z = (x + w) * (x + w), with w a constant; one signature and one metadata entry.</summary>
