@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ModelBuildTasks.Model.Metadata;
 
 namespace ModelBuildTasks.Model.Inspection;
 
@@ -27,9 +28,13 @@ public sealed record ModelSummary(
     int SparseTensors,
     IReadOnlyList<SignatureSummary> Signatures,
     IReadOnlyList<MetadataSummary> Metadata,
-    IReadOnlyList<AssociatedFileSummary> AssociatedFiles)
+    IReadOnlyList<AssociatedFileSummary> AssociatedFiles,
+    [property: JsonPropertyName("tfliteMetadata")] ModelMetadataInfo? TfLiteMetadata = null)
 {
-    /// <summary>Summarizes a model read from <paramref name="fileBytes"/>.</summary>
+    /// <summary>
+    /// Summarizes a model read from <paramref name="fileBytes"/>. Malformed TFLite metadata throws its coded error
+    /// (<see cref="ModelErrorCodes.InvalidMetadata"/>) rather than being left out silently.
+    /// </summary>
     public static ModelSummary Create(ModelGraph model, string fileName, ReadOnlySpan<byte> fileBytes)
     {
         var main = model.Main;
@@ -67,7 +72,8 @@ public sealed record ModelSummary(
                 s.Inputs.Select(e => new SignatureTensorSummary(e.Name, e.Tensor.Name)).ToList(),
                 s.Outputs.Select(e => new SignatureTensorSummary(e.Name, e.Tensor.Name)).ToList())).ToList(),
             Metadata: model.Metadata.Select(m => new MetadataSummary(m.Name, m.Data.Length, AsText(m.Data.Span))).ToList(),
-            AssociatedFiles: ListZip(model.AssociatedFiles));
+            AssociatedFiles: ListZip(model.AssociatedFiles),
+            TfLiteMetadata: ModelBuildTasks.Model.Metadata.TfLiteMetadata.Read(model, fileName));
     }
 
     /// <summary>The JSON form: camelCase, indented, nulls written explicitly.</summary>

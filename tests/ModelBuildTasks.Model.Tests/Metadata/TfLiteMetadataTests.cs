@@ -107,6 +107,23 @@ public sealed class TfLiteMetadataTests
     }
 
     [TestMethod]
+    public void InspectSummaryCarriesTheMetadataThroughItsJson()
+    {
+        var bytes = ModelWriter.ToBytes(WithMetadata(TfLiteMetadata.Write(SampleInfo())));
+        var summary = Inspection.ModelSummary.Create(ModelReader.Read(bytes), "with-metadata.tflite", bytes);
+        var json = summary.ToJson();
+        Assert.Contains("\"tfliteMetadata\": {", json);
+        var parsed = Inspection.ModelSummary.FromJson(json).TfLiteMetadata!;
+        Assert.AreEqual("Selfie segmenter", parsed.Name);
+        CollectionAssert.AreEqual(new[] { 127.5f }, parsed.Inputs[0].Mean);
+        CollectionAssert.AreEqual(Labels, parsed.Outputs[0].Labels!.ToArray());
+
+        var plain = File.ReadAllBytes(Corpus.GetPath(Model));
+        var none = Inspection.ModelSummary.Create(ModelReader.Read(plain), "plain.tflite", plain).ToJson();
+        Assert.Contains("\"tfliteMetadata\": null", none);
+    }
+
+    [TestMethod]
     public void ModelWithoutMetadataHasNone()
     {
         Assert.IsNull(TfLiteMetadata.Read(ModelReader.ReadFile(Corpus.GetPath(Model))));
