@@ -10,7 +10,7 @@ namespace ModelBuildTasks.Runtime.Tests;
 /// output that misses the per-element bar passes when its worst difference is within
 /// <see cref="MagnitudeTolerance"/> of its largest magnitude: summation order alone moves large convolutions that far.
 /// </summary>
-internal readonly record struct OutputError(double MaxElementError, double MaxAbsError, double MaxMagnitude, int Count)
+internal readonly record struct OutputError(double MaxElementError, double MaxAbsError, double MaxMagnitude, int Count, int WorstIndex, float WorstActual, float WorstExpected)
 {
     /// <summary>Accepted |ours − oracle| as a fraction of the output's largest |oracle| value.</summary>
     public const double MagnitudeTolerance = 3e-4;
@@ -30,6 +30,7 @@ internal readonly record struct OutputError(double MaxElementError, double MaxAb
             throw new AssertFailedException($"length {actual.Length} != expected {expected.Length}");
         }
         double maxElement = 0, maxAbs = 0, magnitude = 0;
+        var worst = 0;
         for (var i = 0; i < actual.Length; i++)
         {
             double a = actual[i], e = expected[i];
@@ -39,12 +40,18 @@ internal readonly record struct OutputError(double MaxElementError, double MaxAb
                 abs = double.IsNaN(a) && double.IsNaN(e) ? 0 : double.PositiveInfinity;
             }
             maxAbs = Math.Max(maxAbs, abs);
-            maxElement = Math.Max(maxElement, abs / Math.Max(1, Math.Abs(e)));
+            var element = abs / Math.Max(1, Math.Abs(e));
+            if (element > maxElement)
+            {
+                maxElement = element;
+                worst = i;
+            }
             magnitude = Math.Max(magnitude, Math.Abs(e));
         }
-        return new OutputError(maxElement, maxAbs, magnitude, actual.Length);
+        return new OutputError(maxElement, maxAbs, magnitude, actual.Length, worst,
+            actual.Length > 0 ? actual[worst] : 0, expected.Length > 0 ? expected[worst] : 0);
     }
 
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"max element error {MaxElementError:E2}, max |diff| {MaxAbsError:E2} = {MagnitudeError:E2} of max |value| {MaxMagnitude:G4} ({Count} values)");
+        $"max element error {MaxElementError:E2}, max |diff| {MaxAbsError:E2} = {MagnitudeError:E2} of max |value| {MaxMagnitude:G4} ({Count} values; worst [{WorstIndex}] {WorstActual:G7} vs {WorstExpected:G7})");
 }
