@@ -43,6 +43,7 @@ internal sealed unsafe class Conv2D : Kernel
             OutC = f.Dim(0), KH = f.Dim(1), KW = f.Dim(2),
             StrideH = o.StrideH, StrideW = o.StrideW, DilationH = o.DilationHFactor, DilationW = o.DilationWFactor,
         };
+        s.Require(f.Dim(3) > 0 && g.InC % f.Dim(3) == 0, $"filter {f} does not match the channels of input {x}");
         if (f.Dim(3) != g.InC)
         {
             throw s.Unsupported($"grouped convolution (filter {f}, input {x}) is not supported");
