@@ -25,6 +25,9 @@ public static class RuntimeErrorCodes
 
     /// <summary>Input data the model cannot process (for example a gather index out of range).</summary>
     public const string InvalidInputData = "MBT2006";
+
+    /// <summary>A .npy file that cannot be used: not NumPy's format, an unsupported element type or order, truncated.</summary>
+    public const string InvalidNpyFile = "MBT2007";
 }
 
 /// <summary>
