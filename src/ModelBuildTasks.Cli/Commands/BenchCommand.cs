@@ -20,7 +20,7 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Threads per run (default 1).", DefaultValueFactory = _ => 1 };
         var runs = new Option<int>("--runs") { Description = "Timed runs (default 30).", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Minimum warm-up runs (default 5; warm-up also lasts at least 1 s).", DefaultValueFactory = _ => 5 };
-        var json = new Option<bool>("--json") { Description = "Print JSON: model, threads, runs, medianMs, minMs, p90Ms, meanMs, loadMs, peakActivationBytes." };
+        var json = new Option<bool>("--json") { Description = "Print JSON: model, threads, runs, medianMs, minMs, p90Ms, meanMs, loadMs, peakActivationBytes, multiplyAccumulates, gflops." };
         var command = new Command("bench", "Time a model in the managed runtime.") { model, threads, runs, warmup, json };
         command.SetAction(parse => CommandErrors.Guard(error, () =>
         {
@@ -70,7 +70,8 @@ internal static class BenchCommand
             times[(int)Math.Ceiling(0.9 * runs) - 1],
             times.Average(),
             load.Elapsed.TotalMilliseconds,
-            session.Model.PeakActivationBytes);
+            session.Model.PeakActivationBytes,
+            session.Model.MultiplyAccumulates);
     }
 
     /// <summary>Inputs in [0, 1) for floats, small values for integers, from a fixed-seed generator: every run sees the same data.</summary>
@@ -98,11 +99,16 @@ internal static class BenchCommand
 
 /// <summary>One model's timing, in milliseconds.</summary>
 internal sealed record BenchResult(
-    string Model, int Threads, int Runs, double MedianMs, double MinMs, double P90Ms, double MeanMs, double LoadMs, long PeakActivationBytes)
+    string Model, int Threads, int Runs, double MedianMs, double MinMs, double P90Ms, double MeanMs, double LoadMs, long PeakActivationBytes,
+    long MultiplyAccumulates)
 {
+    /// <summary>Achieved GFLOP/s at the median (2 FLOP per multiply-accumulate of convolutions and matrix products).</summary>
+    public double GigaflopsPerSecond => MedianMs > 0 ? 2.0 * MultiplyAccumulates / (MedianMs * 1e6) : 0;
+
     public string ToText() => string.Create(CultureInfo.InvariantCulture,
         $"{Model}: median {MedianMs:F3} ms, min {MinMs:F3} ms, p90 {P90Ms:F3} ms, mean {MeanMs:F3} ms " +
-        $"({Runs} runs, {Threads} thread(s); load {LoadMs:F1} ms; activations {PeakActivationBytes / 1024.0 / 1024.0:F2} MiB)");
+        $"({Runs} runs, {Threads} thread(s); {MultiplyAccumulates / 1e6:F1} MMAC = {GigaflopsPerSecond:F1} GFLOP/s; " +
+        $"load {LoadMs:F1} ms; activations {PeakActivationBytes / 1024.0 / 1024.0:F2} MiB)");
 
     public string ToJson()
     {
@@ -119,6 +125,8 @@ internal sealed record BenchResult(
             w.WriteNumber("meanMs", Math.Round(MeanMs, 4));
             w.WriteNumber("loadMs", Math.Round(LoadMs, 2));
             w.WriteNumber("peakActivationBytes", PeakActivationBytes);
+            w.WriteNumber("multiplyAccumulates", MultiplyAccumulates);
+            w.WriteNumber("gflops", Math.Round(GigaflopsPerSecond, 2));
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());

@@ -55,6 +55,12 @@ public sealed class CompiledModel
     /// </summary>
     public long PeakActivationBytes { get; }
 
+    /// <summary>
+    /// Multiply-accumulates of one run in convolutions and matrix products (twice this is the FLOP count behind a
+    /// GFLOP/s figure).
+    /// </summary>
+    public long MultiplyAccumulates => Steps.Sum(s => s.Kernel.MultiplyAccumulates);
+
     /// <summary>Per-thread scratch memory of the most demanding kernel (e.g. an im2col block).</summary>
     public long ScratchBytesPerThread { get; }
 

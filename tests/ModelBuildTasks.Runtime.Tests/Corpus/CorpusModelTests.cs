@@ -11,6 +11,17 @@ public sealed class CorpusModelTests
     public static IEnumerable<object[]> Names =>
         TestSupport.Corpus.Models.Select(m => new object[] { m.Name });
 
+    /// <summary>MMAC of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED as the shared corpus list publishes them (models without transposed convolutions).</summary>
+    [TestMethod]
+    [DataRow("face_detection_short_range", 30.8)]
+    [DataRow("face_detection_full_range_sparse", 117.2)]
+    [DataRow("hand_landmark_lite", 145.6)]
+    public void CountsMultiplyAccumulates(string name, double mmac)
+    {
+        var model = CompiledModel.Load(TestSupport.Corpus.GetPath(name));
+        Assert.AreEqual(mmac, model.MultiplyAccumulates / 1e6, 0.05);
+    }
+
     [TestMethod]
     [DynamicData(nameof(Names))]
     public void MatchesOracle(string name)

@@ -61,6 +61,7 @@ internal sealed unsafe class Conv2D : Kernel
             biasValues = s.ConstFloats(bias);
         }
         var k = g.KH * g.KW * g.InC;
+        MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * k;
         weights = new PackedWeights(s.ConstFloats(f), g.OutC, k, biasValues);
         activation = FusedActivation.From(o.FusedActivationFunction, s);
         direct = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0
