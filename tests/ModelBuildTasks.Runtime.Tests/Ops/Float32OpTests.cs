@@ -32,6 +32,24 @@ public sealed class Float32OpTests
         m.AssertMatchesOracle();
     }
 
+    /// <summary>Up to four output channels take the direct path; 12 input channels exercise its scalar tail.</summary>
+    [TestMethod]
+    [DataRow(1, 1, Same, RELU, 1, 9)]
+    [DataRow(2, 2, Valid, NONE, 3, 3)]
+    [DataRow(2, 1, Same, RELU6, 4, 5)]
+    public void Conv2DNarrowOutput(int stride, int dilation, Padding padding, ActivationFunctionType activation, int outC, int outSize)
+    {
+        var m = new SingleOpModel();
+        var x = m.Input([1, 9, 9, 12]);
+        var y = m.Output([1, outSize, outSize, outC]);
+        m.Op(Op.CONV_2D, Opts.FromConv2DOptions(new Conv2DOptionsT
+        {
+            Padding = padding, StrideH = stride, StrideW = stride, DilationHFactor = dilation, DilationWFactor = dilation,
+            FusedActivationFunction = activation,
+        }), [x, m.Weights([outC, 3, 3, 12]), m.Weights([outC], seed: 5)], y);
+        m.AssertMatchesOracle();
+    }
+
     [TestMethod]
     public void Conv2DPointwise()
     {
@@ -59,6 +77,25 @@ public sealed class Float32OpTests
             Padding = padding, StrideH = stride, StrideW = stride, DilationHFactor = dilation, DilationWFactor = dilation,
             DepthMultiplier = multiplier, FusedActivationFunction = activation,
         }), [x, m.Weights([1, 3, 3, 3 * multiplier]), m.Weights([3 * multiplier], seed: 6)], y);
+        m.AssertMatchesOracle();
+    }
+
+    /// <summary>The 3×3 fast path (channels a multiple of 8), with border pixels on every side and odd sizes.</summary>
+    [TestMethod]
+    [DataRow(1, Same, RELU6, 11, 10)]
+    [DataRow(2, Same, NONE, 6, 5)]
+    [DataRow(2, Valid, RELU, 5, 4)]
+    [DataRow(1, Valid, NONE, 9, 8)]
+    public void DepthwiseConv2D3x3(int stride, Padding padding, ActivationFunctionType activation, int outH, int outW)
+    {
+        var m = new SingleOpModel();
+        var x = m.Input([2, 11, 10, 16]);
+        var y = m.Output([2, outH, outW, 16]);
+        m.Op(Op.DEPTHWISE_CONV_2D, Opts.FromDepthwiseConv2DOptions(new DepthwiseConv2DOptionsT
+        {
+            Padding = padding, StrideH = stride, StrideW = stride, DilationHFactor = 1, DilationWFactor = 1,
+            DepthMultiplier = 1, FusedActivationFunction = activation,
+        }), [x, m.Weights([1, 3, 3, 16]), m.Weights([16], seed: 6)], y);
         m.AssertMatchesOracle();
     }
 
