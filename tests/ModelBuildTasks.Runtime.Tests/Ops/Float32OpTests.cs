@@ -129,6 +129,21 @@ public sealed class Float32OpTests
         m.AssertMatchesOracle();
     }
 
+    /// <summary>MediaPipe's custom transposed convolution with bias; options are TfLiteTransposeConvParams (padding 1 = SAME, 2 = VALID, stride w, h).</summary>
+    [TestMethod]
+    [DataRow(1, 2, 8)]
+    [DataRow(2, 2, 9)]
+    [DataRow(1, 1, 4)]
+    public void MediaPipeConvolution2DTransposeBias(int paddingCode, int stride, int outSize)
+    {
+        var m = new SingleOpModel();
+        var x = m.Input([1, 4, 4, 8]);
+        var y = m.Output([1, outSize, outSize, 3]);
+        var op = m.Op(new Model.OperatorCode(Op.CUSTOM, "Convolution2DTransposeBias"), null, [x, m.Weights([3, 3, 3, 8]), m.Weights([3], seed: 4)], y);
+        op.CustomOptions = new[] { paddingCode, stride, stride }.SelectMany(BitConverter.GetBytes).ToArray();
+        m.AssertMatchesOracle();
+    }
+
     [TestMethod]
     [DataRow(Op.ADD, RELU)]
     [DataRow(Op.SUB, NONE)]
