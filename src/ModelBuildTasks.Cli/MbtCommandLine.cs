@@ -9,10 +9,12 @@ public static class MbtCommandLine
     /// <summary>Parses and runs <paramref name="args"/>; returns the process exit code (see <see cref="ExitCodes"/>).</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("mbt: inspect and optimize TensorFlow Lite models.")
+        var root = new RootCommand("mbt: inspect, optimize, run and time TensorFlow Lite models.")
         {
             InspectCommand.Create(output, error),
             OptimizeCommand.Create(output, error),
+            RunCommand.Create(output, error),
+            BenchCommand.Create(output, error),
         };
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);

@@ -11,6 +11,31 @@ internal static unsafe class StridedCopy
 
     public static void Copy(byte* src, ReadOnlySpan<long> srcStrides, byte* dst, ReadOnlySpan<long> dstStrides, ReadOnlySpan<int> shape, int elementSize)
     {
+        // Merge neighbouring dimensions that are contiguous with each other on both sides (a padded image's W and C):
+        // fewer, longer rows, each one memcpy.
+        var mergedShape = stackalloc int[MaxRank];
+        var mergedSrc = stackalloc long[MaxRank];
+        var mergedDst = stackalloc long[MaxRank];
+        var n = 0;
+        for (var d = 0; d < shape.Length; d++)
+        {
+            if (n > 0 && mergedSrc[n - 1] == srcStrides[d] * shape[d] && mergedDst[n - 1] == dstStrides[d] * shape[d])
+            {
+                mergedShape[n - 1] *= shape[d];
+                mergedSrc[n - 1] = srcStrides[d];
+                mergedDst[n - 1] = dstStrides[d];
+                continue;
+            }
+            mergedShape[n] = shape[d];
+            mergedSrc[n] = srcStrides[d];
+            mergedDst[n] = dstStrides[d];
+            n++;
+        }
+        CopyMerged(src, new ReadOnlySpan<long>(mergedSrc, n), dst, new ReadOnlySpan<long>(mergedDst, n), new ReadOnlySpan<int>(mergedShape, n), elementSize);
+    }
+
+    private static void CopyMerged(byte* src, ReadOnlySpan<long> srcStrides, byte* dst, ReadOnlySpan<long> dstStrides, ReadOnlySpan<int> shape, int elementSize)
+    {
         var rank = shape.Length;
         if (rank == 0)
         {

@@ -1,3 +1,5 @@
+using ModelBuildTasks.Model;
+
 namespace ModelBuildTasks.Runtime;
 
 /// <summary>
@@ -23,28 +25,28 @@ public static class RuntimeErrorCodes
 
     /// <summary>Input data the model cannot process (for example a gather index out of range).</summary>
     public const string InvalidInputData = "MBT2006";
+
+    /// <summary>A .npy file that cannot be used: not NumPy's format, an unsupported element type or order, truncated.</summary>
+    public const string InvalidNpyFile = "MBT2007";
 }
 
 /// <summary>
-/// A model cannot be loaded into, or run by, the runtime. <see cref="Code"/> is one of
-/// <see cref="RuntimeErrorCodes"/>; <see cref="OperatorIndex"/> names the operator when one is at fault.
+/// A model cannot be loaded into, or run by, the runtime. <see cref="ModelFormatException.Code"/> is one of
+/// <see cref="RuntimeErrorCodes"/>; <see cref="OperatorIndex"/> names the operator when one is at fault. A
+/// <see cref="ModelFormatException"/>, so callers that handle bad models handle these too.
 /// </summary>
-public class ModelRuntimeException : Exception
+public class ModelRuntimeException : ModelFormatException
 {
-    public ModelRuntimeException(string code, string message, int operatorIndex = -1, Exception? inner = null)
-        : base($"{code}: {message}", inner)
+    public ModelRuntimeException(string code, string message, int operatorIndex = -1, Exception? inner = null, string? filePath = null)
+        : base(code, message, filePath, inner)
     {
-        Code = code;
-        Detail = message;
         OperatorIndex = operatorIndex;
     }
 
-    /// <summary>The MBT error code.</summary>
-    public string Code { get; }
-
-    /// <summary>The message without the code prefix.</summary>
-    public string Detail { get; }
-
     /// <summary>Index of the operator in the main subgraph's operator list, or -1.</summary>
     public int OperatorIndex { get; }
+
+    /// <summary>The same error, now naming the file the model came from.</summary>
+    public new ModelRuntimeException WithFile(string filePath) =>
+        FilePath is null ? new ModelRuntimeException(Code, Detail, OperatorIndex, InnerException, filePath) : this;
 }

@@ -11,5 +11,8 @@ internal abstract class Kernel
     /// <summary>Scratch memory each thread needs while this kernel runs (e.g. an im2col block).</summary>
     public long ScratchBytesPerThread { get; protected init; }
 
+    /// <summary>Multiply-accumulates of one run (convolutions, matrix products; 0 for other kernels), for GFLOP/s figures.</summary>
+    public long MultiplyAccumulates { get; protected init; }
+
     public abstract void Run(RunContext context);
 }

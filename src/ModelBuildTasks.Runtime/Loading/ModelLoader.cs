@@ -109,7 +109,7 @@ internal sealed class ModelLoader
                         $"operator {index} ({op.Code}) writes constant tensor {o}", index);
                 }
             }
-            var kernel = registry.Create(new KernelSetup(op, index, ins, outs));
+            var kernel = CreateKernel(new KernelSetup(op, index, ins, outs));
             steps[s] = new Step(kernel, index, op.Code, outs.Select(o => o?.Index ?? -1).ToArray());
         }
 
@@ -122,6 +122,25 @@ internal sealed class ModelLoader
         var constantBytes = tensors.Where(t => t is { IsConstant: true }).Sum(t => t!.Constant!.LongLength);
         return new CompiledModel(tensors, steps, inputs, outputs, main.Operators.Count, foldedOps.ToArray(), arena,
             scratch, constantBytes, graph.Signatures.Where(s => s.Subgraph == main).ToList());
+    }
+
+    /// <summary>
+    /// Kernel constructors validate what they read, but a malformed model can still break an assumption (a rank, an
+    /// option out of range) deep inside one: that becomes a coded error naming the operator, never a crash.
+    /// </summary>
+    private Kernel CreateKernel(KernelSetup setup)
+    {
+        try
+        {
+            return registry.Create(setup);
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException
+                                      or InvalidCastException or NullReferenceException or DivideByZeroException)
+        {
+            throw new ModelRuntimeException(RuntimeErrorCodes.InvalidOperator,
+                $"operator {setup.OperatorIndex} ({setup.Op.Code}) {setup.DescribeTypes()}: its tensors or options are inconsistent ({e.Message})",
+                setup.OperatorIndex, e);
+        }
     }
 
     private int IndexOf(Tensor t) => tensorIndex.TryGetValue(t, out var i)

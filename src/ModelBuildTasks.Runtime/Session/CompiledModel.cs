@@ -55,6 +55,12 @@ public sealed class CompiledModel
     /// </summary>
     public long PeakActivationBytes { get; }
 
+    /// <summary>
+    /// Multiply-accumulates of one run in convolutions and matrix products (twice this is the FLOP count behind a
+    /// GFLOP/s figure).
+    /// </summary>
+    public long MultiplyAccumulates => Steps.Sum(s => s.Kernel.MultiplyAccumulates);
+
     /// <summary>Per-thread scratch memory of the most demanding kernel (e.g. an im2col block).</summary>
     public long ScratchBytesPerThread { get; }
 
@@ -69,10 +75,31 @@ public sealed class CompiledModel
 
     internal RuntimeTensor[] OutputTensors { get; }
 
-    public static CompiledModel Load(string path) => FromGraph(ModelReader.ReadFile(path));
+    /// <summary>Reads and prepares a model file; every error names the file.</summary>
+    /// <exception cref="ModelFormatException">The file is not a valid model (MBT1xxx) or the runtime cannot execute it (MBT2xxx).</exception>
+    public static CompiledModel Load(string path)
+    {
+        var graph = ModelReader.ReadFile(path);
+        try
+        {
+            return FromGraph(graph);
+        }
+        catch (ModelRuntimeException e)
+        {
+            throw e.WithFile(path);
+        }
+        catch (ModelFormatException e)
+        {
+            throw e.WithFile(path);
+        }
+    }
 
+    /// <summary>Reads and prepares a model held in memory.</summary>
+    /// <exception cref="ModelFormatException">The bytes are not a valid model, or the runtime cannot execute it.</exception>
     public static CompiledModel Load(ReadOnlyMemory<byte> bytes) => FromGraph(ModelReader.Read(bytes));
 
+    /// <summary>Reads (one copy) and prepares a model from a stream.</summary>
+    /// <exception cref="ModelFormatException">The stream is not a valid model, or the runtime cannot execute it.</exception>
     public static CompiledModel Load(Stream stream) => FromGraph(ModelReader.Read(stream));
 
     /// <summary>Prepares a model. Unsupported operators or type combinations fail here with a coded error.</summary>

@@ -24,7 +24,10 @@ internal sealed unsafe class WorkerPool : IDisposable
     private int total;
     private int grain;
     private int next;
-    private int active;
+
+    // Workers inside the current loop, plus the Closed bit once the caller stops admitting them.
+    private int door = Closed;
+    private const int Closed = 1 << 30;
     private Exception? failure;
 
     public WorkerPool(int threadCount)
@@ -68,7 +71,8 @@ internal sealed unsafe class WorkerPool : IDisposable
         grain = chunk;
         next = 0;
         failure = null;
-        Volatile.Write(ref active, threads.Length);
+        // Open the door last: a worker that joins sees the job written above.
+        Volatile.Write(ref door, 0);
         lock (gate)
         {
             generation++;
@@ -81,8 +85,11 @@ internal sealed unsafe class WorkerPool : IDisposable
         }
         finally
         {
+            // Close the door, then wait only for workers that came in. A worker the OS has not scheduled yet simply
+            // misses this loop instead of stalling it (on a busy machine that wait would cost a time slice per operator).
+            Interlocked.Or(ref door, Closed);
             var spin = new SpinWait();
-            while (Volatile.Read(ref active) != 0)
+            while ((Volatile.Read(ref door) & ~Closed) != 0)
             {
                 spin.SpinOnce(sleep1Threshold: -1);
             }
@@ -104,6 +111,23 @@ internal sealed unsafe class WorkerPool : IDisposable
                 return;
             }
             body(state, begin, Math.Min(total, begin + grain), thread);
+        }
+    }
+
+    /// <summary>Counts this worker in to the current loop unless the caller has already closed it.</summary>
+    private bool TryEnter()
+    {
+        while (true)
+        {
+            var d = Volatile.Read(ref door);
+            if ((d & Closed) != 0)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref door, d + 1, d) == d)
+            {
+                return true;
+            }
         }
     }
 
@@ -133,6 +157,10 @@ internal sealed unsafe class WorkerPool : IDisposable
                 }
             }
             seen = Volatile.Read(ref generation);
+            if (!TryEnter())
+            {
+                continue;
+            }
             try
             {
                 Work(thread);
@@ -145,7 +173,7 @@ internal sealed unsafe class WorkerPool : IDisposable
             }
             finally
             {
-                Interlocked.Decrement(ref active);
+                Interlocked.Decrement(ref door);
             }
         }
     }

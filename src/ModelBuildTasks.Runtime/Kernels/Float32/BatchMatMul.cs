@@ -54,6 +54,7 @@ internal sealed unsafe class BatchMatMul : Kernel
             sa *= da;
             sb *= db;
         }
+        MultiplyAccumulates = z.ElementCount * k;
         x = a.Index;
         y = b.Index;
         output = z.Index;

@@ -1,21 +1,18 @@
 using ModelBuildTasks.Model.Schema;
-using ModelBuildTasks.Runtime.Compute;
 
 namespace ModelBuildTasks.Runtime.Kernels.Float32;
 
 /// <summary>
 /// CONCATENATION along one axis (negative counts from the end): for every index of the dimensions before the
-/// axis, the inputs' contiguous blocks are copied one after another. Any element type; float32 also applies the
-/// fused activation.
+/// axis, the inputs' contiguous blocks are copied one after another. Any element type. The options' fused
+/// activation is ignored, as LiteRT does (measured against the oracle; the converter never sets one).
 /// </summary>
 internal sealed unsafe class Concatenation : Kernel
 {
     private readonly int[] inputs;
     private readonly long[] blockBytes;
     private readonly long outer;
-    private readonly FusedActivation activation;
     private readonly int output;
-    private readonly long count;
 
     private Concatenation(KernelSetup s)
     {
@@ -23,7 +20,6 @@ internal sealed unsafe class Concatenation : Kernel
         var o = s.Options<ConcatenationOptionsT>();
         var axis = o.Axis < 0 ? o.Axis + y.Rank : o.Axis;
         s.Require(axis >= 0 && axis < y.Rank, $"axis {o.Axis} is out of range for {y}");
-        activation = y.Type == TensorType.FLOAT32 ? FusedActivation.From(o.FusedActivationFunction, s) : FusedActivation.None;
         outer = 1;
         for (var d = 0; d < axis; d++)
         {
@@ -46,7 +42,6 @@ internal sealed unsafe class Concatenation : Kernel
         }
         s.Require(axisTotal == y.Shape[axis], $"inputs do not add up to output {y} along axis {axis}");
         output = y.Index;
-        count = y.ElementCount;
     }
 
     public static Kernel Create(KernelSetup s) => new Concatenation(s);
@@ -63,6 +58,5 @@ internal sealed unsafe class Concatenation : Kernel
                 dst += n;
             }
         }
-        activation.Apply(context.F(output), count);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using ModelBuildTasks.Model.Schema;
 using ModelBuildTasks.Runtime.Compute;
 
@@ -8,17 +9,22 @@ namespace ModelBuildTasks.Runtime.Kernels.Float32;
 /// reduction runs over (ky, kx, in-channel) — exactly the order of TFLite's [out, kh, kw, in] filter, so the
 /// filter packs directly. A 1×1, stride-1 convolution reads its input in place; other shapes gather a block of
 /// rows (im2col, zeros for padding) into per-thread scratch first. Threads split rows, and columns when the
-/// image is small.
+/// image is small. A convolution with at most <see cref="MaxNarrowOutputs"/> output channels (a segmentation
+/// head) would waste most of a 16-wide GEMM panel, so it takes a direct path: per pixel, vector dot products over
+/// the window, 8 input channels at a time.
 /// </summary>
 internal sealed unsafe class Conv2D : Kernel
 {
     private const int MaxRowsDirect = 72;
     private const int Im2ColBudgetFloats = 24 * 1024;
+    private const int MaxNarrowOutputs = 4;
 
     private readonly ConvGeometry g;
     private readonly PackedWeights weights;
     private readonly FusedActivation activation;
     private readonly bool direct;
+    private readonly float[]? narrowFilter;
+    private readonly float[]? narrowBias;
     private readonly int maxRows;
     private readonly int input;
     private readonly int output;
@@ -43,6 +49,7 @@ internal sealed unsafe class Conv2D : Kernel
             OutC = f.Dim(0), KH = f.Dim(1), KW = f.Dim(2),
             StrideH = o.StrideH, StrideW = o.StrideW, DilationH = o.DilationHFactor, DilationW = o.DilationWFactor,
         };
+        s.Require(f.Dim(3) > 0 && g.InC % f.Dim(3) == 0, $"filter {f} does not match the channels of input {x}");
         if (f.Dim(3) != g.InC)
         {
             throw s.Unsupported($"grouped convolution (filter {f}, input {x}) is not supported");
@@ -60,10 +67,18 @@ internal sealed unsafe class Conv2D : Kernel
             biasValues = s.ConstFloats(bias);
         }
         var k = g.KH * g.KW * g.InC;
+        MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * k;
         weights = new PackedWeights(s.ConstFloats(f), g.OutC, k, biasValues);
         activation = FusedActivation.From(o.FusedActivationFunction, s);
         direct = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0
                  && g.OutH == g.InH && g.OutW == g.InW;
+        if (g.OutC <= MaxNarrowOutputs && g.InC >= 8)
+        {
+            narrowFilter = GC.AllocateArray<float>(g.OutC * k, pinned: true);
+            s.ConstFloats(f)[..(g.OutC * k)].CopyTo(narrowFilter);
+            narrowBias = GC.AllocateArray<float>(g.OutC, pinned: true);
+            biasValues.CopyTo(narrowBias);
+        }
         maxRows = direct ? MaxRowsDirect : Math.Clamp(Im2ColBudgetFloats / k / Gemm.MR * Gemm.MR, Gemm.MR, MaxRowsDirect);
         ScratchBytesPerThread = direct ? 0 : (long)maxRows * k * sizeof(float);
         input = x.Index;
@@ -74,6 +89,11 @@ internal sealed unsafe class Conv2D : Kernel
 
     public override void Run(RunContext context)
     {
+        if (narrowFilter is not null)
+        {
+            RunNarrow(context);
+            return;
+        }
         var job = new Job
         {
             G = g,
@@ -132,6 +152,89 @@ internal sealed unsafe class Conv2D : Kernel
                 Im2Col(ref j.G, j.Input, m0, count, a);
             }
             Gemm.Multiply(a, k, count, j.W, p0, p1, j.Output + (nint)m0 * j.G.OutC, j.G.OutC, j.Min, j.Max);
+        }
+    }
+
+    private void RunNarrow(RunContext context)
+    {
+        fixed (float* w = narrowFilter, b = narrowBias)
+        {
+            var job = new NarrowJob
+            {
+                G = g, Input = context.F(input), Output = context.F(output), Filter = w, Bias = b, Min = activation.Min, Max = activation.Max,
+            };
+            var rows = g.Batch * g.OutH;
+            context.Pool.For(rows, Math.Max(1, rows / (8 * context.ThreadCount)), &NarrowBody, &job);
+            if (activation.IsTanh)
+            {
+                activation.Apply(job.Output, (long)g.OutputPixels * g.OutC);
+            }
+        }
+    }
+
+    private struct NarrowJob
+    {
+        public ConvGeometry G;
+        public float* Input;
+        public float* Output;
+        public float* Filter;
+        public float* Bias;
+        public float Min;
+        public float Max;
+    }
+
+    /// <summary>Output rows [begin, end) of a narrow convolution; taps outside the image are skipped (they would add zeros).</summary>
+    private static void NarrowBody(void* state, int begin, int end, int thread)
+    {
+        ref var j = ref *(NarrowJob*)state;
+        ref var g = ref j.G;
+        var c = g.InC;
+        var k = g.KH * g.KW * c;
+        for (var row = begin; row < end; row++)
+        {
+            var b = row / g.OutH;
+            var oy = row % g.OutH;
+            var iy0 = oy * g.StrideH - g.PadTop;
+            var image = j.Input + (nint)b * g.InH * g.InW * c;
+            var dst = j.Output + (nint)row * g.OutW * g.OutC;
+            for (var ox = 0; ox < g.OutW; ox++)
+            {
+                var ix0 = ox * g.StrideW - g.PadLeft;
+                for (var oc = 0; oc < g.OutC; oc++)
+                {
+                    var acc = Vector256<float>.Zero;
+                    var tail = 0f;
+                    for (var ky = 0; ky < g.KH; ky++)
+                    {
+                        var iy = iy0 + ky * g.DilationH;
+                        if ((uint)iy >= (uint)g.InH)
+                        {
+                            continue;
+                        }
+                        for (var kx = 0; kx < g.KW; kx++)
+                        {
+                            var ix = ix0 + kx * g.DilationW;
+                            if ((uint)ix >= (uint)g.InW)
+                            {
+                                continue;
+                            }
+                            var src = image + ((nint)iy * g.InW + ix) * c;
+                            var w = j.Filter + (nint)oc * k + ((nint)ky * g.KW + kx) * c;
+                            var ch = 0;
+                            for (; ch <= c - 8; ch += 8)
+                            {
+                                acc = Gemm.MulAdd(Vector256.Load(src + ch), Vector256.Load(w + ch), acc);
+                            }
+                            for (; ch < c; ch++)
+                            {
+                                tail = MathF.FusedMultiplyAdd(src[ch], w[ch], tail);
+                            }
+                        }
+                    }
+                    var sum = j.Bias[oc] + (Vector256.Sum(acc) + tail);
+                    dst[(nint)ox * g.OutC + oc] = Math.Min(Math.Max(sum, j.Min), j.Max);
+                }
+            }
         }
     }
 

@@ -44,6 +44,7 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         multiplier = g.OutC / g.InC;
         g.OutH = ConvGeometry.OutputSize(o.Padding, g.InH, g.KH, g.StrideH, g.DilationH);
         g.OutW = ConvGeometry.OutputSize(o.Padding, g.InW, g.KW, g.StrideW, g.DilationW);
+        MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * g.KH * g.KW;
         g.PadTop = ConvGeometry.PaddingBefore(g.InH, g.KH, g.StrideH, g.DilationH, g.OutH);
         g.PadLeft = ConvGeometry.PaddingBefore(g.InW, g.KW, g.StrideW, g.DilationW, g.OutW);
         s.Require(y.Dim(0) == g.Batch && y.Dim(1) == g.OutH && y.Dim(2) == g.OutW && y.Dim(3) == g.OutC,
@@ -104,7 +105,11 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         ref var j = ref *(Job*)state;
         for (var row = begin; row < end; row++)
         {
-            if (j.Multiplier == 1)
+            if (j.Multiplier == 1 && j.G.KH == 3 && j.G.KW == 3 && j.G.DilationH == 1 && j.G.DilationW == 1 && j.G.InC % 8 == 0)
+            {
+                Row3x3(ref j, row);
+            }
+            else if (j.Multiplier == 1)
             {
                 Row(ref j, row);
             }
@@ -112,6 +117,116 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
             {
                 RowWithMultiplier(ref j, row);
             }
+        }
+    }
+
+    /// <summary>
+    /// One output row of the common 3×3 case, 8 channels at a time: the chunk's nine weight vectors stay in
+    /// registers while the row's pixels stream past; pixels whose window is cut by the border take the general
+    /// path. Same accumulation order as <see cref="Row"/> (bias, then ky, kx), so results are identical.
+    /// </summary>
+    private static void Row3x3(ref Job j, int row)
+    {
+        ref var g = ref j.G;
+        var c = g.InC;
+        var b = row / g.OutH;
+        var oy = row % g.OutH;
+        var iy0 = oy * g.StrideH - g.PadTop;
+        var image = j.Input + (nint)b * g.InH * g.InW * c;
+        var outRow = j.Output + (nint)row * g.OutW * c;
+        var lo = Vector256.Create(j.Min);
+        var hi = Vector256.Create(j.Max);
+        var fullRows = iy0 >= 0 && iy0 + 2 < g.InH;
+        // Output columns whose 3-wide window lies inside the image: ix0 = ox·stride − padLeft ∈ [0, InW − 3].
+        var oxBegin = fullRows ? (g.PadLeft + g.StrideW - 1) / g.StrideW : g.OutW;
+        var oxEnd = fullRows ? Math.Min(g.OutW, Math.Max(oxBegin, (g.InW - 3 + g.PadLeft) / g.StrideW + 1)) : g.OutW;
+        oxBegin = Math.Min(oxBegin, oxEnd);
+        var rowStride = (nint)g.InW * c;
+        var step = (nint)g.StrideW * c;
+        for (var ch = 0; ch < c; ch += 8)
+        {
+            var w = j.Filter + ch;
+            var w0 = Vector256.Load(w);
+            var w1 = Vector256.Load(w + c);
+            var w2 = Vector256.Load(w + 2 * c);
+            var w3 = Vector256.Load(w + 3 * c);
+            var w4 = Vector256.Load(w + 4 * c);
+            var w5 = Vector256.Load(w + 5 * c);
+            var w6 = Vector256.Load(w + 6 * c);
+            var w7 = Vector256.Load(w + 7 * c);
+            var w8 = Vector256.Load(w + 8 * c);
+            var bias = Vector256.Load(j.Bias + ch);
+            var src = image + ((nint)iy0 * g.InW + (oxBegin * g.StrideW - g.PadLeft)) * c + ch;
+            var dst = outRow + (nint)oxBegin * c + ch;
+            for (var ox = oxBegin; ox < oxEnd; ox++)
+            {
+                var acc = Gemm.MulAdd(Vector256.Load(src), w0, bias);
+                acc = Gemm.MulAdd(Vector256.Load(src + c), w1, acc);
+                acc = Gemm.MulAdd(Vector256.Load(src + 2 * c), w2, acc);
+                var r1 = src + rowStride;
+                acc = Gemm.MulAdd(Vector256.Load(r1), w3, acc);
+                acc = Gemm.MulAdd(Vector256.Load(r1 + c), w4, acc);
+                acc = Gemm.MulAdd(Vector256.Load(r1 + 2 * c), w5, acc);
+                var r2 = r1 + rowStride;
+                acc = Gemm.MulAdd(Vector256.Load(r2), w6, acc);
+                acc = Gemm.MulAdd(Vector256.Load(r2 + c), w7, acc);
+                acc = Gemm.MulAdd(Vector256.Load(r2 + 2 * c), w8, acc);
+                Vector256.Store(Vector256.Min(Vector256.Max(acc, lo), hi), dst);
+                src += step;
+                dst += c;
+            }
+        }
+        for (var ox = 0; ox < g.OutW; ox++)
+        {
+            if (ox == oxBegin && oxEnd > oxBegin)
+            {
+                ox = oxEnd - 1;
+                continue;
+            }
+            Pixel(ref j, image, outRow, iy0, ox, lo, hi);
+        }
+    }
+
+    /// <summary>One output pixel of any window, clipped to the image, 8 channels at a time (multiplier 1, InC % 8 == 0).</summary>
+    private static void Pixel(ref Job j, float* image, float* outRow, int iy0, int ox, Vector256<float> lo, Vector256<float> hi)
+    {
+        ref var g = ref j.G;
+        var c = g.InC;
+        var kyBegin = 0;
+        while (kyBegin < g.KH && iy0 + kyBegin * g.DilationH < 0)
+        {
+            kyBegin++;
+        }
+        var kyEnd = g.KH;
+        while (kyEnd > kyBegin && iy0 + (kyEnd - 1) * g.DilationH >= g.InH)
+        {
+            kyEnd--;
+        }
+        var ix0 = ox * g.StrideW - g.PadLeft;
+        var kxBegin = 0;
+        while (kxBegin < g.KW && ix0 + kxBegin * g.DilationW < 0)
+        {
+            kxBegin++;
+        }
+        var kxEnd = g.KW;
+        while (kxEnd > kxBegin && ix0 + (kxEnd - 1) * g.DilationW >= g.InW)
+        {
+            kxEnd--;
+        }
+        var dst = outRow + (nint)ox * c;
+        for (var ch = 0; ch < c; ch += 8)
+        {
+            var acc = Vector256.Load(j.Bias + ch);
+            for (var ky = kyBegin; ky < kyEnd; ky++)
+            {
+                var src = image + ((nint)(iy0 + ky * g.DilationH) * g.InW + ix0) * c + ch;
+                var w = j.Filter + (nint)ky * g.KW * c + ch;
+                for (var kx = kxBegin; kx < kxEnd; kx++)
+                {
+                    acc = Gemm.MulAdd(Vector256.Load(src + (nint)kx * g.DilationW * c), Vector256.Load(w + (nint)kx * c), acc);
+                }
+            }
+            Vector256.Store(Vector256.Min(Vector256.Max(acc, lo), hi), dst + ch);
         }
     }
 

@@ -36,6 +36,7 @@ internal sealed unsafe class FullyConnected : Kernel
         s.Require(depth > 0 && x.ElementCount % depth == 0, $"input {x} is not a whole number of rows of {depth}");
         rows = checked((int)(x.ElementCount / depth));
         s.Require(y.ElementCount == (long)rows * units, $"output {y} must hold {rows}×{units} values");
+        MultiplyAccumulates = (long)rows * units * depth;
         var biasValues = ReadOnlySpan<float>.Empty;
         if (bias is not null)
         {

@@ -63,6 +63,7 @@ internal sealed unsafe class TransposeConv : Kernel
             OutH = y.Dim(1), OutW = y.Dim(2),
         };
         s.Require(f.Dim(3) == g.InC && y.Dim(0) == g.Batch && y.Dim(3) == g.OutC, $"filter {f}, input {x} and output {y} do not fit");
+        MultiplyAccumulates = (long)g.Batch * g.InH * g.InW * g.InC * g.KH * g.KW * g.OutC;
         if (mediapipe)
         {
             // MediaPipe derives the output size from the input: stride·(in − 1) + filter − total padding.
