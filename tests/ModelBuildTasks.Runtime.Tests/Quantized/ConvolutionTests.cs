@@ -71,4 +71,36 @@ public sealed class ConvolutionTests
         AddFullyConnected(b, "fc 16x8 long run relu6", TensorType.INT16, 1, 3000, 9, false, ActivationFunctionType.RELU6);
         Agreement.Check(b, TestContext);
     }
+
+    private static void AddDepthwise(QuantModelBuilder b, string label, TensorType type, int[] inShape, int multiplier, int k,
+        Padding padding, int stride, int dilation, ActivationFunctionType activation)
+    {
+        var wide = type == TensorType.INT16;
+        var inScale = wide ? 0.0005f : 0.03f;
+        var x = b.Input(type, inShape, inScale, wide ? 0 : -10);
+        var outC = inShape[3] * multiplier;
+        var w = b.Weights([1, k, k, outC], 3, true, out var scales);
+        var oh = Compute.ConvGeometry.OutputSize(padding, inShape[1], k, stride, dilation);
+        var ow = Compute.ConvGeometry.OutputSize(padding, inShape[2], k, stride, dilation);
+        var y = b.Output(label, type, [inShape[0], oh, ow, outC], OutputScale(type, inScale, scales.Average(), k * k), wide ? 0 : 2);
+        var options = new DepthwiseConv2DOptionsT
+        {
+            Padding = padding, StrideH = stride, StrideW = stride, DilationHFactor = dilation, DilationWFactor = dilation,
+            DepthMultiplier = multiplier, FusedActivationFunction = activation,
+        };
+        b.Op(BuiltinOperator.DEPTHWISE_CONV_2D, wide ? 5 : 3, BuiltinOptionsUnion.FromDepthwiseConv2DOptions(options),
+            [x, w, b.Bias(outC, inScale, scales, wide)], y);
+    }
+
+    [TestMethod]
+    public void DepthwiseConv2DInt8And16x8MatchLiteRT()
+    {
+        var b = new QuantModelBuilder(3);
+        AddDepthwise(b, "dw int8 3x3 same", TensorType.INT8, [1, 10, 10, 19], 1, 3, Padding.SAME, 1, 1, ActivationFunctionType.NONE);
+        AddDepthwise(b, "dw int8 5x5 same s2 relu6", TensorType.INT8, [2, 11, 9, 8], 1, 5, Padding.SAME, 2, 1, ActivationFunctionType.RELU6);
+        AddDepthwise(b, "dw int8 3x3 valid multiplier 2 dilation 2", TensorType.INT8, [1, 9, 9, 3], 2, 3, Padding.VALID, 1, 2, ActivationFunctionType.RELU);
+        AddDepthwise(b, "dw 16x8 3x3 same", TensorType.INT16, [1, 7, 7, 12], 1, 3, Padding.SAME, 1, 1, ActivationFunctionType.NONE);
+        AddDepthwise(b, "dw 16x8 3x3 valid s2 multiplier 3", TensorType.INT16, [1, 8, 8, 2], 3, 3, Padding.VALID, 2, 1, ActivationFunctionType.RELU6);
+        Agreement.Check(b, TestContext);
+    }
 }

@@ -14,5 +14,27 @@ internal static class Registrations
     {
         r.Add(BuiltinOperator.CONV_2D, Int8And16, Conv2D.Create);
         r.Add(BuiltinOperator.FULLY_CONNECTED, Int8And16, FullyConnected.Create);
+        r.Add(BuiltinOperator.DEPTHWISE_CONV_2D, Int8And16, DepthwiseConv2D.Create);
+        foreach (var op in new[]
+                 {
+                     BuiltinOperator.ADD, BuiltinOperator.SUB, BuiltinOperator.MUL, BuiltinOperator.MAXIMUM, BuiltinOperator.MINIMUM,
+                 })
+        {
+            r.Add(op, Int8And16, Elementwise.Create);
+        }
+        // LiteRT's int16 PRELU disagrees with the 8-bit formula applied to int16; only 8-bit is offered.
+        r.Add(BuiltinOperator.PRELU, [TensorType.INT8, TensorType.UINT8], Elementwise.Create);
+        foreach (var op in new[]
+                 {
+                     BuiltinOperator.RELU, BuiltinOperator.RELU6, BuiltinOperator.RELU_N1_TO_1, BuiltinOperator.LEAKY_RELU,
+                 })
+        {
+            r.Add(op, Int8And16, LookupTable.Create);
+        }
+        // 8-bit only: LiteRT's int16 LOGISTIC/TANH use gemmlowp's fixed-point approximations, not the exact function.
+        r.Add(BuiltinOperator.LOGISTIC, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
+        r.Add(BuiltinOperator.TANH, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
+        r.Add(BuiltinOperator.HARD_SWISH, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
+        r.Add(BuiltinOperator.QUANTIZE, Int8And16, Quantize.Create);
     }
 }
