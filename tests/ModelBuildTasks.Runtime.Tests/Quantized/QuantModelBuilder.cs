@@ -151,7 +151,8 @@ internal sealed class QuantModelBuilder
         _ => (-1000, 1000),
     };
 
-    private Tensor Add(Tensor t)
+    /// <summary>Adds a tensor made by the caller (e.g. a float constant).</summary>
+    public Tensor Add(Tensor t)
     {
         main.Tensors.Add(t);
         return t;

@@ -13,6 +13,11 @@ internal static class Registrations
     public static void Register(KernelRegistry r)
     {
         r.Add(BuiltinOperator.CONV_2D, Int8And16, Conv2D.Create);
+        // Float outputs: hybrid when the weights are int8, else the float32 kernel.
+        r.Add(BuiltinOperator.CONV_2D, TensorType.FLOAT32,
+            s => s.Input(1).Type == TensorType.INT8 ? HybridConv2D.Create(s) : Float32.Conv2D.Create(s));
+        r.Add(BuiltinOperator.FULLY_CONNECTED, TensorType.FLOAT32,
+            s => s.Input(1).Type == TensorType.INT8 ? HybridFullyConnected.Create(s) : Float32.FullyConnected.Create(s));
         r.Add(BuiltinOperator.FULLY_CONNECTED, Int8And16, FullyConnected.Create);
         r.Add(BuiltinOperator.DEPTHWISE_CONV_2D, Int8And16, DepthwiseConv2D.Create);
         foreach (var op in new[]
