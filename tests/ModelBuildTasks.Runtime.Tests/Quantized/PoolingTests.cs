@@ -38,4 +38,47 @@ public sealed class PoolingTests
         AddPool(b, BuiltinOperator.AVERAGE_POOL_2D, TensorType.INT16, [1, 6, 6, 4], 3, 2, Padding.SAME, ActivationFunctionType.NONE);
         Agreement.Check(b, TestContext);
     }
+
+    [TestMethod]
+    public void SoftmaxMatchesLiteRT()
+    {
+        var b = new QuantModelBuilder(11);
+        foreach (var (type, outType, inScale, inZero, outScale, outZero, beta, depth) in new[]
+                 {
+                     (TensorType.INT8, TensorType.INT8, 0.1f, 3L, 1f / 256, -128L, 1f, 10),
+                     (TensorType.INT8, TensorType.INT8, 0.05f, -20L, 1f / 256, -128L, 1f, 1001),
+                     (TensorType.INT8, TensorType.INT8, 0.02f, 0L, 1f / 256, -128L, 2.5f, 37),
+                     (TensorType.UINT8, TensorType.UINT8, 0.1f, 128L, 1f / 256, 0L, 1f, 20),
+                     (TensorType.INT8, TensorType.INT16, 0.1f, 3L, 1f / 32768, 0L, 1f, 16),
+                 })
+        {
+            var x = b.Input(type, [3, depth], inScale, inZero);
+            var y = b.Output($"SOFTMAX {type}->{outType} depth {depth} beta {beta}", outType, [3, depth], outScale, outZero);
+            b.Op(BuiltinOperator.SOFTMAX, outType == TensorType.INT16 ? 3 : 2, BuiltinOptionsUnion.FromSoftmaxOptions(new SoftmaxOptionsT { Beta = beta }), [x], y);
+        }
+        Agreement.Check(b, TestContext);
+    }
+
+    [TestMethod]
+    public void MeanMatchesLiteRT()
+    {
+        var b = new QuantModelBuilder(14);
+        foreach (var (type, inScale, inZero, outScale, outZero, axes, keep) in new[]
+                 {
+                     (TensorType.INT8, 0.05f, 3L, 0.05f, 3L, new[] { 1, 2 }, true),
+                     (TensorType.INT8, 0.05f, 3L, 0.02f, -9L, new[] { 1, 2 }, false),
+                     (TensorType.INT8, 0.05f, -3L, 0.03f, 5L, new[] { -1 }, false),
+                     (TensorType.UINT8, 0.05f, 128L, 0.01f, 120L, new[] { 0, 2 }, true),
+                     (TensorType.INT16, 0.0004f, 0L, 0.0002f, 0L, new[] { 1, 2 }, true),
+                 })
+        {
+            int[] shape = [2, 5, 6, 7];
+            var outShape = shape.Select((d, i) => axes.Any(a => (a + 4) % 4 == i) ? (keep ? 1 : 0) : d).Where(d => d != 0).ToArray();
+            var x = b.Input(type, shape, inScale, inZero);
+            var y = b.Output($"MEAN {type} axes {string.Join(",", axes)} keep={keep} s {inScale}->{outScale}", type, outShape, outScale, outZero);
+            b.Op(BuiltinOperator.MEAN, type == TensorType.INT16 ? 3 : 2, BuiltinOptionsUnion.FromReducerOptions(new ReducerOptionsT { KeepDims = keep }),
+                [x, b.ConstInts(axes)], y);
+        }
+        Agreement.Check(b, TestContext);
+    }
 }

@@ -41,6 +41,8 @@ internal static class Registrations
         r.Add(BuiltinOperator.TANH, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
         r.Add(BuiltinOperator.HARD_SWISH, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
         r.Add(BuiltinOperator.QUANTIZE, Int8And16, Quantize.Create);
+        r.Add(BuiltinOperator.SOFTMAX, Int8And16, Softmax.Create);
+        r.Add(BuiltinOperator.MEAN, Int8And16, Mean.Create);
         r.Add(BuiltinOperator.MAX_POOL_2D, Int8And16, Pool2D.Create);
         r.Add(BuiltinOperator.AVERAGE_POOL_2D, Int8And16, Pool2D.Create);
     }
