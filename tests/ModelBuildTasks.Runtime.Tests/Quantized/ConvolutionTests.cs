@@ -103,4 +103,31 @@ public sealed class ConvolutionTests
         AddDepthwise(b, "dw 16x8 3x3 valid s2 multiplier 3", TensorType.INT16, [1, 8, 8, 2], 3, 3, Padding.VALID, 2, 1, ActivationFunctionType.RELU6);
         Agreement.Check(b, TestContext);
     }
+
+    [TestMethod]
+    public void TransposeConvInt8And16x8MatchLiteRT()
+    {
+        var b = new QuantModelBuilder(15);
+        foreach (var (type, padding, stride, k, perChannel) in new[]
+                 {
+                     (TensorType.INT8, Padding.SAME, 2, 3, true), (TensorType.INT8, Padding.VALID, 2, 2, false),
+                     (TensorType.INT8, Padding.SAME, 1, 3, true), (TensorType.INT16, Padding.SAME, 2, 3, true),
+                 })
+        {
+            var wide = type == TensorType.INT16;
+            int[] inShape = [1, 5, 4, 6];
+            const int OutC = 5;
+            var oh = padding == Padding.SAME ? inShape[1] * stride : (inShape[1] - 1) * stride + k;
+            var ow = padding == Padding.SAME ? inShape[2] * stride : (inShape[2] - 1) * stride + k;
+            var inScale = wide ? 0.0005f : 0.03f;
+            var x = b.Input(type, inShape, inScale, wide ? 0 : 4);
+            var w = b.Weights([OutC, k, k, inShape[3]], 0, perChannel, out var scales);
+            var y = b.Output($"TRANSPOSE_CONV {type} {k}x{k}/{stride} {padding} per-channel={perChannel}", type, [1, oh, ow, OutC],
+                OutputScale(type, inScale, scales.Average(), inShape[3] * 2), wide ? 0 : -6);
+            var options = new TransposeConvOptionsT { Padding = padding, StrideH = stride, StrideW = stride };
+            b.Op(BuiltinOperator.TRANSPOSE_CONV, 3, BuiltinOptionsUnion.FromTransposeConvOptions(options),
+                [b.ConstInts(1, oh, ow, OutC), w, x, b.Bias(OutC, inScale, scales, wide)], y);
+        }
+        Agreement.Check(b, TestContext);
+    }
 }

@@ -20,6 +20,7 @@ internal static class Registrations
             s => s.Input(1).Type == TensorType.INT8 ? HybridFullyConnected.Create(s) : Float32.FullyConnected.Create(s));
         r.Add(BuiltinOperator.FULLY_CONNECTED, Int8And16, FullyConnected.Create);
         r.Add(BuiltinOperator.DEPTHWISE_CONV_2D, Int8And16, DepthwiseConv2D.Create);
+        r.Add(BuiltinOperator.TRANSPOSE_CONV, Int8And16, TransposeConv.Create);
         foreach (var op in new[]
                  {
                      BuiltinOperator.ADD, BuiltinOperator.SUB, BuiltinOperator.MUL, BuiltinOperator.MAXIMUM, BuiltinOperator.MINIMUM,
