@@ -56,4 +56,26 @@ public sealed class DataMovementTests
             [In(1, 3, 4, 2), b.ConstInts(7, 9)], Out("RESIZE_NEAREST_NEIGHBOR", 1, 7, 9, 2));
         Agreement.Check(b, TestContext);
     }
+
+    [TestMethod]
+    public void ResizeBilinearMatchesLiteRT()
+    {
+        var b = new QuantModelBuilder(16);
+        foreach (var (type, alignCorners, halfPixel, outH, outW) in new[]
+                 {
+                     (TensorType.INT8, false, false, 9, 7), (TensorType.INT8, true, false, 8, 11), (TensorType.INT8, false, true, 10, 6),
+                     (TensorType.INT8, false, true, 3, 2), (TensorType.UINT8, false, true, 9, 9), (TensorType.INT16, false, true, 7, 10),
+                 })
+        {
+            var wide = type == TensorType.INT16;
+            var scale = wide ? 0.0004f : 0.05f;
+            var zero = wide ? 0L : type == TensorType.UINT8 ? 128L : -4L;
+            var x = b.Input(type, [2, 4, 5, 3], scale, zero);
+            var y = b.Output($"RESIZE_BILINEAR {type} -> {outH}x{outW} align={alignCorners} half={halfPixel}", type, [2, outH, outW, 3], scale, zero);
+            var options = new ResizeBilinearOptionsT { AlignCorners = alignCorners, HalfPixelCenters = halfPixel };
+            b.Op(BuiltinOperator.RESIZE_BILINEAR, wide ? 4 : halfPixel ? 3 : 2, BuiltinOptionsUnion.FromResizeBilinearOptions(options),
+                [x, b.ConstInts(outH, outW)], y);
+        }
+        Agreement.Check(b, TestContext);
+    }
 }
