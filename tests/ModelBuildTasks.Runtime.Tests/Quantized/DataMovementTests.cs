@@ -78,4 +78,16 @@ public sealed class DataMovementTests
         }
         Agreement.Check(b, TestContext);
     }
+
+    [TestMethod]
+    public void ConcatenationWithDifferentScalesMatchesLiteRT()
+    {
+        // TFLite rescales 8-bit unsigned inputs into the output's quantization (int8 requires equal scales).
+        var b = new QuantModelBuilder(17);
+        var x = b.Input(TensorType.UINT8, [2, 3, 4], 0.05f, 120);
+        var y = b.Input(TensorType.UINT8, [2, 5, 4], 0.02f, 10);
+        var z = b.Output("CONCATENATION uint8 rescaled", TensorType.UINT8, [2, 8, 4], 0.04f, 100);
+        b.Op(BuiltinOperator.CONCATENATION, 1, BuiltinOptionsUnion.FromConcatenationOptions(new ConcatenationOptionsT { Axis = 1 }), [x, y], z);
+        Agreement.Check(b, TestContext);
+    }
 }
