@@ -64,6 +64,7 @@ internal sealed class KernelRegistry
     {
         var r = new KernelRegistry();
         Float32.Registrations.Register(r);
+        Quantized.Registrations.Register(r);
         return r;
     }
 }

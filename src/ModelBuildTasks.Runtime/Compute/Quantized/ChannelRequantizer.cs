@@ -1,0 +1,199 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using ModelBuildTasks.Model.Schema;
+using ModelBuildTasks.Runtime.Kernels;
+
+namespace ModelBuildTasks.Runtime.Compute.Quantized;
+
+/// <summary>
+/// Turns a convolution-like integer accumulator into an output value, per output channel: add the bias (already
+/// corrected for the input zero point), scale by input_scale·filter_scale[c]/output_scale as a fixed-point
+/// multiplier, add the output zero point and clamp to the fused activation's range. 16-bit activations keep the
+/// accumulator and bias in int64 and use TFLite's int64 multiplier, as its 16x8 kernels do.
+/// </summary>
+internal sealed class ChannelRequantizer
+{
+    private ChannelRequantizer(int channels)
+    {
+        // Pinned, so unmanaged job structs can point at them (see View).
+        Multiplier = GC.AllocateArray<int>(channels, pinned: true);
+        Shift = GC.AllocateArray<int>(channels, pinned: true);
+        Bias = GC.AllocateArray<long>(channels, pinned: true);
+    }
+
+    /// <summary>Unmanaged view for parallel job structs (valid while this object lives).</summary>
+    public unsafe RequantizerView View => new()
+    {
+        Multiplier = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Multiplier)),
+        Shift = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Shift)),
+        Bias = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Bias)),
+        Wide = Wide,
+        OutputZero = OutputZero,
+        ActivationMin = ActivationMin,
+        ActivationMax = ActivationMax,
+    };
+
+    public int[] Multiplier { get; }
+
+    public int[] Shift { get; }
+
+    /// <summary>bias[c] − input_zero_point·Σ weights[c] (the zero-point correction folded into the bias).</summary>
+    public long[] Bias { get; }
+
+    /// <summary>Requantize with the int64 multiplier (16x8 convolutions) rather than the int32 one.</summary>
+    public bool Wide { get; private init; }
+
+    public int OutputZero { get; private init; }
+
+    public int ActivationMin { get; private init; }
+
+    public int ActivationMax { get; private init; }
+
+
+    /// <summary>
+    /// Builds the requantizer of a convolution whose weights (already minus their zero point, as int16, one row
+    /// of <paramref name="rowLength"/> per output channel in <paramref name="weightRows"/>) produce
+    /// <paramref name="channels"/> outputs. <paramref name="filterScales"/> is one scale or one per channel.
+    /// </summary>
+    public static ChannelRequantizer Create(KernelSetup s, RuntimeTensor input, RuntimeTensor filter, RuntimeTensor? bias,
+        RuntimeTensor output, ActivationFunctionType activation, ReadOnlySpan<short> weightRows, int channels, int rowLength,
+        bool wideRequantize = true, Func<int, long>? weightSumOverride = null)
+    {
+        var x = QuantInfo.Of(s, input);
+        var y = QuantInfo.Of(s, output);
+        s.Require(x.Type == y.Type, $"input {input} and output {output} must have the same type");
+        var filterScales = FilterScales(s, filter, channels);
+        var (lo, hi) = y.ActivationRange(activation, s);
+        var r = new ChannelRequantizer(channels)
+        {
+            Wide = x.Type == TensorType.INT16 && wideRequantize,
+            OutputZero = y.ZeroPoint,
+            ActivationMin = lo,
+            ActivationMax = hi,
+        };
+        var biasValues = BiasValues(s, bias, channels);
+        for (var c = 0; c < channels; c++)
+        {
+            (r.Multiplier[c], r.Shift[c]) = FixedPoint.Quantize((double)x.Scale * filterScales[c] / y.Scale);
+            long sum = 0;
+            if (weightSumOverride is not null)
+            {
+                sum = weightSumOverride(c);
+            }
+            else
+            {
+                foreach (var w in weightRows.Slice(c * rowLength, rowLength))
+                {
+                    sum += w;
+                }
+            }
+            r.Bias[c] = biasValues[c] - (long)x.ZeroPoint * sum;
+        }
+        return r;
+    }
+
+    /// <summary>The filter's scales as doubles, one per output channel.</summary>
+    public static double[] FilterScales(KernelSetup s, RuntimeTensor filter, int channels)
+    {
+        var q = filter.Quantization;
+        if (q is null || q.Scale.Length == 0)
+        {
+            throw s.Invalid($"filter {filter} has no quantization scale");
+        }
+        s.Require(q.Scale.Length == 1 || q.Scale.Length == channels,
+            $"filter {filter} has {q.Scale.Length} scales; expected 1 or {channels}");
+        var scales = new double[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            scales[c] = q.Scale[q.Scale.Length == 1 ? 0 : c];
+            s.Require(scales[c] > 0 && !double.IsInfinity(scales[c]), $"filter {filter} has a non-positive scale");
+        }
+        return scales;
+    }
+
+    /// <summary>Constant int32 or int64 bias values (zeros when there is no bias).</summary>
+    public static long[] BiasValues(KernelSetup s, RuntimeTensor? bias, int channels)
+    {
+        var values = new long[channels];
+        if (bias is null)
+        {
+            return values;
+        }
+        s.Require(bias.ElementCount == channels, $"bias {bias} must have {channels} elements");
+        if (bias.Constant is not { } data)
+        {
+            throw s.Unsupported($"bias {bias} must be constant");
+        }
+        switch (bias.Type)
+        {
+            case TensorType.INT32:
+                var ints = MemoryMarshal.Cast<byte, int>(data.AsSpan(0, channels * 4));
+                for (var c = 0; c < channels; c++)
+                {
+                    values[c] = ints[c];
+                }
+                break;
+            case TensorType.INT64:
+                MemoryMarshal.Cast<byte, long>(data.AsSpan(0, channels * 8)).CopyTo(values);
+                break;
+            default:
+                throw s.Unsupported($"bias {bias} must be int32 or int64");
+        }
+        return values;
+    }
+
+    /// <summary>
+    /// Constant int8 or uint8 weights minus their zero point, widened to int16 (the layout is kept). uint8 weights
+    /// carry a per-tensor zero point; int8 ones are symmetric (any zero point is honoured all the same).
+    /// </summary>
+    public static short[] WidenedWeights(KernelSetup s, RuntimeTensor filter, int channelAxis)
+    {
+        if (filter.Constant is not { } data)
+        {
+            throw s.Unsupported($"filter {filter} must be constant");
+        }
+        if (filter.Type is not (TensorType.INT8 or TensorType.UINT8))
+        {
+            throw s.Unsupported($"filter {filter} must be int8 or uint8");
+        }
+        var q = filter.Quantization;
+        var zeros = q?.ZeroPoint ?? [];
+        var n = checked((int)filter.ElementCount);
+        long inner = 1;
+        for (var d = channelAxis + 1; d < filter.Rank; d++)
+        {
+            inner *= filter.Shape[d];
+        }
+        var channels = filter.Shape[channelAxis];
+        var result = GC.AllocateArray<short>(n + 16, pinned: true);
+        for (var i = 0; i < n; i++)
+        {
+            var zero = zeros.Length == 0 ? 0 : zeros.Length == 1 ? zeros[0] : zeros[(int)(i / inner % channels)];
+            int raw = filter.Type == TensorType.INT8 ? (sbyte)data[i] : data[i];
+            result[i] = (short)(raw - zero);
+        }
+        return result;
+    }
+}
+
+/// <summary>Pointers into a <see cref="ChannelRequantizer"/>'s pinned arrays.</summary>
+internal unsafe struct RequantizerView
+{
+    public int* Multiplier;
+    public int* Shift;
+    public long* Bias;
+    public bool Wide;
+    public int OutputZero;
+    public int ActivationMin;
+    public int ActivationMax;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly int Requantize(long accumulator, int channel)
+    {
+        var total = accumulator + Bias[channel];
+        var scaled = Wide
+            ? FixedPoint.MultiplyByQuantizedMultiplier(total, Multiplier[channel], Shift[channel])
+            : FixedPoint.MultiplyByQuantizedMultiplier(unchecked((int)total), Multiplier[channel], Shift[channel]);
+        return Math.Clamp(scaled + OutputZero, ActivationMin, ActivationMax);
+    }
+}

@@ -1,0 +1,150 @@
+using System.Runtime.CompilerServices;
+using ModelBuildTasks.Model.Schema;
+using ModelBuildTasks.Runtime.Compute;
+using ModelBuildTasks.Runtime.Compute.Quantized;
+
+namespace ModelBuildTasks.Runtime.Kernels.Quantized;
+
+/// <summary>
+/// Integer CONV_2D: int8 (per-channel or per-tensor weights), uint8 and 16x8 (int16 activations, int8 weights,
+/// int64 bias). Each output pixel's (ky, kx, c) patch is gathered as an int16 row — positions outside the image
+/// hold the input zero point, i.e. real 0, which the zero-point correction in the bias cancels exactly — and
+/// multiplied with every filter row; the accumulator is requantized per output channel as TFLite's reference
+/// kernel does. Threads split output pixels.
+/// </summary>
+internal sealed unsafe class Conv2D : Kernel
+{
+    private const int PixelsPerItem = 4;
+
+    private readonly ConvGeometry g;
+    private readonly short[] weights;
+    private readonly ChannelRequantizer requantizer;
+    private readonly TensorType type;
+    private readonly short padValue;
+    private readonly int input;
+    private readonly int output;
+
+    private Conv2D(KernelSetup s)
+    {
+        var x = s.Input(0);
+        var f = s.Input(1);
+        var bias = s.OptionalInput(2);
+        var y = s.Output(0);
+        s.RequireRank(x, 4);
+        s.RequireRank(f, 4);
+        s.RequireRank(y, 4);
+        s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
+        var o = s.Options<Conv2DOptionsT>();
+        s.Require(o.StrideH > 0 && o.StrideW > 0 && o.DilationHFactor > 0 && o.DilationWFactor > 0, "strides and dilations must be positive");
+        g = new ConvGeometry
+        {
+            Batch = x.Dim(0), InH = x.Dim(1), InW = x.Dim(2), InC = x.Dim(3),
+            OutC = f.Dim(0), KH = f.Dim(1), KW = f.Dim(2),
+            StrideH = o.StrideH, StrideW = o.StrideW, DilationH = o.DilationHFactor, DilationW = o.DilationWFactor,
+        };
+        if (f.Dim(3) != g.InC)
+        {
+            throw s.Unsupported($"grouped convolution (filter {f}, input {x}) is not supported");
+        }
+        g.OutH = ConvGeometry.OutputSize(o.Padding, g.InH, g.KH, g.StrideH, g.DilationH);
+        g.OutW = ConvGeometry.OutputSize(o.Padding, g.InW, g.KW, g.StrideW, g.DilationW);
+        g.PadTop = ConvGeometry.PaddingBefore(g.InH, g.KH, g.StrideH, g.DilationH, g.OutH);
+        g.PadLeft = ConvGeometry.PaddingBefore(g.InW, g.KW, g.StrideW, g.DilationW, g.OutW);
+        s.Require(y.Dim(0) == g.Batch && y.Dim(1) == g.OutH && y.Dim(2) == g.OutW && y.Dim(3) == g.OutC,
+            $"output {y} does not match the convolution of {x} by {f} (expected [{g.Batch},{g.OutH},{g.OutW},{g.OutC}])");
+        var k = g.KH * g.KW * g.InC;
+        weights = ChannelRequantizer.WidenedWeights(s, f, 0);
+        requantizer = ChannelRequantizer.Create(s, x, f, bias, y, o.FusedActivationFunction, weights, g.OutC, k);
+        type = x.Type;
+        padValue = (short)QuantInfo.Of(s, x).ZeroPoint;
+        ScratchBytesPerThread = (long)(k + 16) * sizeof(short);
+        input = x.Index;
+        output = y.Index;
+    }
+
+    public static Kernel Create(KernelSetup s) => new Conv2D(s);
+
+    public override void Run(RunContext context)
+    {
+        var job = new Job
+        {
+            G = g,
+            W = (short*)Unsafe.AsPointer(ref weights[0]),
+            Rq = requantizer.View,
+            Type = type,
+            Pad = padValue,
+            Input = context.B(input),
+            Output = context.B(output),
+            Scratch = context.ScratchTable,
+        };
+        var items = (g.OutputPixels + PixelsPerItem - 1) / PixelsPerItem;
+        context.Pool.For(items, 1, &Body, &job);
+    }
+
+    private struct Job
+    {
+        public ConvGeometry G;
+        public short* W;
+        public RequantizerView Rq;
+        public TensorType Type;
+        public short Pad;
+        public byte* Input;
+        public byte* Output;
+        public nint* Scratch;
+    }
+
+    private static void Body(void* state, int begin, int end, int thread)
+    {
+        ref var j = ref *(Job*)state;
+        var row = (short*)j.Scratch[thread];
+        var k = j.G.KH * j.G.KW * j.G.InC;
+        var pixels = j.G.OutputPixels;
+        for (var m = begin * PixelsPerItem; m < Math.Min(pixels, end * PixelsPerItem); m++)
+        {
+            switch (j.Type)
+            {
+                case TensorType.INT8:
+                    Patch(ref j.G, (sbyte*)j.Input, m, j.Pad, row);
+                    IntGemm.Row(row, j.W, k, 0, j.G.OutC, j.Rq, (sbyte*)j.Output + (nint)m * j.G.OutC, false);
+                    break;
+                case TensorType.UINT8:
+                    Patch(ref j.G, j.Input, m, j.Pad, row);
+                    IntGemm.Row(row, j.W, k, 0, j.G.OutC, j.Rq, j.Output + (nint)m * j.G.OutC, false);
+                    break;
+                default:
+                    Patch(ref j.G, (short*)j.Input, m, j.Pad, row);
+                    IntGemm.Row(row, j.W, k, 0, j.G.OutC, j.Rq, (short*)j.Output + (nint)m * j.G.OutC, true);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The (ky, kx, c) patch of output pixel m as int16, <paramref name="pad"/> outside the image.</summary>
+    private static void Patch<T>(ref ConvGeometry g, T* input, int m, short pad, short* dst)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var c = g.InC;
+        var ox = m % g.OutW;
+        var oy = m / g.OutW % g.OutH;
+        var b = m / (g.OutW * g.OutH);
+        var iy0 = oy * g.StrideH - g.PadTop;
+        var ix0 = ox * g.StrideW - g.PadLeft;
+        for (var ky = 0; ky < g.KH; ky++)
+        {
+            var iy = iy0 + ky * g.DilationH;
+            for (var kx = 0; kx < g.KW; kx++)
+            {
+                var ix = ix0 + kx * g.DilationW;
+                if ((uint)iy >= (uint)g.InH || (uint)ix >= (uint)g.InW)
+                {
+                    new Span<short>(dst, c).Fill(pad);
+                }
+                else
+                {
+                    IntElements.Widen(input + ((nint)((b * g.InH + iy) * g.InW) + ix) * c, dst, c);
+                }
+                dst += c;
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+using System.Numerics;
+using ModelBuildTasks.Model.Schema;
+using ModelBuildTasks.Runtime.Compute.Quantized;
+
+namespace ModelBuildTasks.Runtime.Kernels.Quantized;
+
+/// <summary>
+/// Integer ADD, SUB, MUL, MAXIMUM, MINIMUM and PRELU with broadcasting, in TFLite's arithmetic. ADD and SUB bring
+/// both inputs to a common scale (twice the larger input scale) after a left shift of 20 bits (15 for int16),
+/// add, and rescale to the output; MUL rescales the product of the offset inputs by s1·s2/s_out; MAXIMUM and
+/// MINIMUM compare raw values (inputs and output share one scale); PRELU rescales x ≥ 0 by s_x/s_out and
+/// x·alpha by s_x·s_alpha/s_out.
+/// </summary>
+internal sealed unsafe class Elementwise : Kernel
+{
+    private readonly BuiltinOperator op;
+    private readonly Broadcast broadcast;
+    private readonly AddSub addSub;
+    private readonly Mul mul;
+    private readonly Prelu prelu;
+    private readonly TensorType type;
+    private readonly int a;
+    private readonly int b;
+    private readonly int output;
+
+    private Elementwise(KernelSetup s)
+    {
+        op = s.Op.Code.Builtin;
+        var x = s.Input(0);
+        var y = s.Input(1);
+        var z = s.Output(0);
+        s.Require(x.Type == z.Type && y.Type == z.Type, $"inputs {x}, {y} and output {z} must have the same type");
+        var qx = QuantInfo.Of(s, x);
+        var qy = QuantInfo.Of(s, y);
+        var qz = QuantInfo.Of(s, z);
+        broadcast = new Broadcast(s, x, y, z);
+        switch (op)
+        {
+            case BuiltinOperator.ADD:
+            case BuiltinOperator.SUB:
+            {
+                var add = op == BuiltinOperator.ADD;
+                var activation = add ? s.Options<AddOptionsT>().FusedActivationFunction : s.Options<SubOptionsT>().FusedActivationFunction;
+                var pot = add ? s.Options<AddOptionsT>().PotScaleInt16 : s.Options<SubOptionsT>().PotScaleInt16;
+                if (z.Type == TensorType.INT16 && pot && IsPowerOfTwo(qx.Scale) && IsPowerOfTwo(qy.Scale) && IsPowerOfTwo(qz.Scale))
+                {
+                    throw s.Unsupported("int16 ADD/SUB with power-of-two scales (pot_scale_int16) is not supported");
+                }
+                var leftShift = z.Type == TensorType.INT16 ? 15 : 20;
+                var twiceMax = 2.0 * Math.Max(qx.Scale, qy.Scale);
+                var (m1, s1) = FixedPoint.Quantize(qx.Scale / twiceMax);
+                var (m2, s2) = FixedPoint.Quantize(qy.Scale / twiceMax);
+                var (mo, so) = FixedPoint.Quantize(twiceMax / ((1 << leftShift) * (double)qz.Scale));
+                var (lo, hi) = qz.ActivationRange(activation, s);
+                addSub = new AddSub
+                {
+                    Subtract = !add, LeftShift = leftShift, ZeroA = qx.ZeroPoint, ZeroB = qy.ZeroPoint, OutZero = qz.ZeroPoint,
+                    MulA = m1, ShiftA = s1, MulB = m2, ShiftB = s2, MulOut = mo, ShiftOut = so, Min = lo, Max = hi,
+                };
+                break;
+            }
+            case BuiltinOperator.MUL:
+            {
+                var (m, sh) = FixedPoint.Quantize((double)qx.Scale * qy.Scale / qz.Scale);
+                var (lo, hi) = qz.ActivationRange(s.Options<MulOptionsT>().FusedActivationFunction, s);
+                mul = new Mul { ZeroA = qx.ZeroPoint, ZeroB = qy.ZeroPoint, OutZero = qz.ZeroPoint, Multiplier = m, Shift = sh, Min = lo, Max = hi };
+                break;
+            }
+            case BuiltinOperator.PRELU:
+            {
+                var (m1, s1) = FixedPoint.Quantize((double)qx.Scale / qz.Scale);
+                var (m2, s2) = FixedPoint.Quantize((double)qx.Scale * qy.Scale / qz.Scale);
+                prelu = new Prelu
+                {
+                    ZeroX = qx.ZeroPoint, ZeroAlpha = qy.ZeroPoint, OutZero = qz.ZeroPoint,
+                    MulPositive = m1, ShiftPositive = s1, MulNegative = m2, ShiftNegative = s2, Min = qz.Min, Max = qz.Max,
+                };
+                break;
+            }
+            default:
+                s.Require(qx.Scale == qz.Scale && qy.Scale == qz.Scale && qx.ZeroPoint == qz.ZeroPoint && qy.ZeroPoint == qz.ZeroPoint,
+                    $"{op} needs inputs and output with the same quantization");
+                break;
+        }
+        type = z.Type;
+        a = x.Index;
+        b = y.Index;
+        output = z.Index;
+    }
+
+    public static Kernel Create(KernelSetup s) => new Elementwise(s);
+
+    private static bool IsPowerOfTwo(float scale)
+    {
+        var log = Math.Log2(scale);
+        return Math.Abs(log - Math.Round(log)) < 1e-3;
+    }
+
+    public override void Run(RunContext context)
+    {
+        switch (type)
+        {
+            case TensorType.INT8: Run<sbyte>(context); break;
+            case TensorType.UINT8: Run<byte>(context); break;
+            default: Run<short>(context); break;
+        }
+    }
+
+    private void Run<T>(RunContext context) where T : unmanaged, IBinaryInteger<T>
+    {
+        var x = context.P<T>(a);
+        var y = context.P<T>(b);
+        var z = context.P<T>(output);
+        switch (op)
+        {
+            case BuiltinOperator.ADD:
+            case BuiltinOperator.SUB:
+                var addSubOp = addSub;
+                broadcast.Run(x, y, z, ref addSubOp);
+                break;
+            case BuiltinOperator.MUL:
+                var mulOp = mul;
+                broadcast.Run(x, y, z, ref mulOp);
+                break;
+            case BuiltinOperator.PRELU:
+                var preluOp = prelu;
+                broadcast.Run(x, y, z, ref preluOp);
+                break;
+            case BuiltinOperator.MAXIMUM:
+                var maxOp = default(Maximum);
+                broadcast.Run(x, y, z, ref maxOp);
+                break;
+            default:
+                var minOp = default(Minimum);
+                broadcast.Run(x, y, z, ref minOp);
+                break;
+        }
+    }
+
+    private struct AddSub : IQuantizedBinary
+    {
+        public bool Subtract;
+        public int LeftShift, ZeroA, ZeroB, OutZero, MulA, ShiftA, MulB, ShiftB, MulOut, ShiftOut, Min, Max;
+
+        public readonly int Apply(int a, int b)
+        {
+            var sa = FixedPoint.MultiplyByQuantizedMultiplier((a - ZeroA) * (1 << LeftShift), MulA, ShiftA);
+            var sb = FixedPoint.MultiplyByQuantizedMultiplier((b - ZeroB) * (1 << LeftShift), MulB, ShiftB);
+            var raw = Subtract ? sa - sb : sa + sb;
+            return Math.Clamp(FixedPoint.MultiplyByQuantizedMultiplier(raw, MulOut, ShiftOut) + OutZero, Min, Max);
+        }
+    }
+
+    private struct Mul : IQuantizedBinary
+    {
+        public int ZeroA, ZeroB, OutZero, Multiplier, Shift, Min, Max;
+
+        public readonly int Apply(int a, int b) =>
+            Math.Clamp(FixedPoint.MultiplyByQuantizedMultiplier((a - ZeroA) * (b - ZeroB), Multiplier, Shift) + OutZero, Min, Max);
+    }
+
+    private struct Prelu : IQuantizedBinary
+    {
+        public int ZeroX, ZeroAlpha, OutZero, MulPositive, ShiftPositive, MulNegative, ShiftNegative, Min, Max;
+
+        public readonly int Apply(int x, int alpha)
+        {
+            var v = x - ZeroX;
+            var scaled = v >= 0
+                ? FixedPoint.MultiplyByQuantizedMultiplier(v, MulPositive, ShiftPositive)
+                : FixedPoint.MultiplyByQuantizedMultiplier(v * (alpha - ZeroAlpha), MulNegative, ShiftNegative);
+            return Math.Clamp(scaled + OutZero, Min, Max);
+        }
+    }
+
+    private struct Maximum : IQuantizedBinary
+    {
+        public readonly int Apply(int a, int b) => Math.Max(a, b);
+    }
+
+    private struct Minimum : IQuantizedBinary
+    {
+        public readonly int Apply(int a, int b) => Math.Min(a, b);
+    }
+}

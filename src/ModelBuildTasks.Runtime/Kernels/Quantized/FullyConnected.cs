@@ -1,0 +1,109 @@
+using System.Runtime.CompilerServices;
+using ModelBuildTasks.Model.Schema;
+using ModelBuildTasks.Runtime.Compute.Quantized;
+
+namespace ModelBuildTasks.Runtime.Kernels.Quantized;
+
+/// <summary>
+/// Integer FULLY_CONNECTED: int8, uint8 and 16x8, weights [N, K] per-tensor or per-channel. Each input row is
+/// widened to int16 and multiplied with the weight rows; accumulators are requantized per output column.
+/// Threads split rows and blocks of columns, so a batch of one still uses every thread.
+/// </summary>
+internal sealed unsafe class FullyConnected : Kernel
+{
+    private const int ColumnsPerItem = 64;
+
+    private readonly short[] weights;
+    private readonly ChannelRequantizer requantizer;
+    private readonly TensorType type;
+    private readonly int rows;
+    private readonly int k;
+    private readonly int n;
+    private readonly int input;
+    private readonly int output;
+
+    private FullyConnected(KernelSetup s)
+    {
+        var x = s.Input(0);
+        var f = s.Input(1);
+        var bias = s.OptionalInput(2);
+        var y = s.Output(0);
+        var o = s.Options<FullyConnectedOptionsT>();
+        s.Require(o.WeightsFormat == FullyConnectedOptionsWeightsFormat.DEFAULT, $"weights format {o.WeightsFormat} is not supported");
+        s.RequireRank(f, 2);
+        n = f.Dim(0);
+        k = f.Dim(1);
+        s.Require(k > 0 && x.ElementCount % k == 0, $"input {x} is not a whole number of rows of {k}");
+        rows = checked((int)(x.ElementCount / k));
+        s.Require(y.ElementCount == (long)rows * n && y.Dim(-1) == n, $"output {y} must hold {rows} rows of {n}");
+        s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
+        weights = ChannelRequantizer.WidenedWeights(s, f, 0);
+        // LiteRT's 16x8 FULLY_CONNECTED requantizes with the int32 multiplier (unlike its 16x8 convolutions).
+        requantizer = ChannelRequantizer.Create(s, x, f, bias, y, o.FusedActivationFunction, weights, n, k, wideRequantize: false);
+        type = x.Type;
+        ScratchBytesPerThread = (long)(k + 16) * sizeof(short);
+        input = x.Index;
+        output = y.Index;
+    }
+
+    public static Kernel Create(KernelSetup s) => new FullyConnected(s);
+
+    public override void Run(RunContext context)
+    {
+        var job = new Job
+        {
+            W = (short*)Unsafe.AsPointer(ref weights[0]),
+            Rq = requantizer.View,
+            Type = type,
+            K = k,
+            N = n,
+            Blocks = (n + ColumnsPerItem - 1) / ColumnsPerItem,
+            Input = context.B(input),
+            Output = context.B(output),
+            Scratch = context.ScratchTable,
+        };
+        context.Pool.For(rows * job.Blocks, 1, &Body, &job);
+    }
+
+    private struct Job
+    {
+        public short* W;
+        public RequantizerView Rq;
+        public TensorType Type;
+        public int K;
+        public int N;
+        public int Blocks;
+        public byte* Input;
+        public byte* Output;
+        public nint* Scratch;
+    }
+
+    private static void Body(void* state, int begin, int end, int thread)
+    {
+        ref var j = ref *(Job*)state;
+        var row = (short*)j.Scratch[thread];
+        for (var item = begin; item < end; item++)
+        {
+            var r = item / j.Blocks;
+            var n0 = item % j.Blocks * ColumnsPerItem;
+            var n1 = Math.Min(j.N, n0 + ColumnsPerItem);
+            var offset = (nint)r * j.K;
+            var outOffset = (nint)r * j.N;
+            switch (j.Type)
+            {
+                case TensorType.INT8:
+                    IntElements.Widen((sbyte*)j.Input + offset, row, j.K);
+                    IntGemm.Row(row, j.W, j.K, n0, n1, j.Rq, (sbyte*)j.Output + outOffset, false);
+                    break;
+                case TensorType.UINT8:
+                    IntElements.Widen(j.Input + offset, row, j.K);
+                    IntGemm.Row(row, j.W, j.K, n0, n1, j.Rq, j.Output + outOffset, false);
+                    break;
+                default:
+                    IntElements.Widen((short*)j.Input + offset, row, j.K);
+                    IntGemm.Row(row, j.W, j.K, n0, n1, j.Rq, (short*)j.Output + outOffset, true);
+                    break;
+            }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using ModelBuildTasks.Model.Schema;
+using ModelBuildTasks.Runtime.Compute.Quantized;
+
+namespace ModelBuildTasks.Runtime.Kernels.Quantized;
+
+/// <summary>
+/// Elementwise integer functions of one input — RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH,
+/// HARD_SWISH and requantizing QUANTIZE — as a lookup table built at load: 256 entries for 8-bit inputs, 65 536
+/// for int16. Each entry is computed with the op's own TFLite arithmetic (fixed-point rescaling for the ReLU
+/// family and requantization, float evaluation rounded to the output scale for LOGISTIC/TANH as TFLite's 8-bit
+/// kernels do), so running the op is a single load per element.
+/// </summary>
+internal sealed unsafe class LookupTable : Kernel
+{
+    private readonly int[] table;
+    private readonly int offset;
+    private readonly TensorType inType;
+    private readonly TensorType outType;
+    private readonly long count;
+    private readonly int input;
+    private readonly int output;
+
+    private LookupTable(KernelSetup s, Func<int, int> function)
+    {
+        var x = s.Input(0);
+        var y = s.Output(0);
+        s.Require(x.ElementCount == y.ElementCount, $"input {x} and output {y} must have the same size");
+        var qx = QuantInfo.Of(s, x);
+        QuantInfo.Of(s, y);
+        inType = x.Type;
+        outType = y.Type;
+        offset = -qx.Min;
+        table = new int[qx.Max - qx.Min + 1];
+        for (var q = qx.Min; q <= qx.Max; q++)
+        {
+            table[q + offset] = function(q);
+        }
+        count = x.ElementCount;
+        input = x.Index;
+        output = y.Index;
+    }
+
+    public static Kernel Create(KernelSetup s)
+    {
+        var x = s.Input(0);
+        var y = s.Output(0);
+        var qx = QuantInfo.Of(s, x);
+        var qy = QuantInfo.Of(s, y);
+        var op = s.Op.Code.Builtin;
+        if (op != BuiltinOperator.QUANTIZE)
+        {
+            s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
+        }
+        return op switch
+        {
+            BuiltinOperator.RELU => Relu(s, qx, qy, 0f, float.PositiveInfinity),
+            BuiltinOperator.RELU6 => Relu(s, qx, qy, 0f, 6f),
+            BuiltinOperator.RELU_N1_TO_1 => Relu(s, qx, qy, -1f, 1f),
+            BuiltinOperator.LEAKY_RELU => LeakyRelu(s, qx, qy, s.Options<LeakyReluOptionsT>().Alpha),
+            BuiltinOperator.LOGISTIC => FromFloat(s, qx, qy, v => 1f / (1f + MathF.Exp(-v))),
+            BuiltinOperator.TANH => FromFloat(s, qx, qy, MathF.Tanh),
+            BuiltinOperator.HARD_SWISH => FromFloat(s, qx, qy, v => v * Math.Min(6f, Math.Max(0f, v + 3f)) / 6f),
+            BuiltinOperator.QUANTIZE => Requantize(s, qx, qy),
+            _ => throw s.Unsupported($"{op} has no integer lookup kernel"),
+        };
+    }
+
+    /// <summary>out = zp_out + (q − zp_in)·(s_in/s_out), clamped to [min, max] of the activation in the output domain.</summary>
+    private static LookupTable Relu(KernelSetup s, QuantInfo x, QuantInfo y, float min, float max)
+    {
+        var (m, sh) = FixedPoint.Quantize(x.Scale / y.Scale);
+        var lo = Math.Max(y.Min, y.QuantizeUnclamped(min));
+        var hi = float.IsPositiveInfinity(max) ? y.Max : Math.Min(y.Max, y.QuantizeUnclamped(max));
+        return new LookupTable(s, q => Math.Clamp(y.ZeroPoint + FixedPoint.MultiplyByQuantizedMultiplier(q - x.ZeroPoint, m, sh), lo, hi));
+    }
+
+    private static LookupTable LeakyRelu(KernelSetup s, QuantInfo x, QuantInfo y, float alpha)
+    {
+        var (mi, si) = FixedPoint.Quantize(x.Scale / y.Scale);
+        var (ma, sa) = FixedPoint.Quantize(x.Scale * alpha / y.Scale);
+        return new LookupTable(s, q =>
+        {
+            var v = q - x.ZeroPoint;
+            var scaled = v >= 0 ? FixedPoint.MultiplyByQuantizedMultiplier(v, mi, si) : FixedPoint.MultiplyByQuantizedMultiplier(v, ma, sa);
+            return Math.Clamp(y.ZeroPoint + scaled, y.Min, y.Max);
+        });
+    }
+
+    /// <summary>Dequantize, apply f in float, round half away from zero to the output scale.</summary>
+    private static LookupTable FromFloat(KernelSetup s, QuantInfo x, QuantInfo y, Func<float, float> f)
+    {
+        var inverse = 1f / y.Scale;
+        return new LookupTable(s, q =>
+        {
+            var real = x.Scale * (q - x.ZeroPoint);
+            var rescaled = MathF.Round(f(real) * inverse, MidpointRounding.AwayFromZero);
+            return (int)Math.Clamp(rescaled + y.ZeroPoint, y.Min, y.Max);
+        });
+    }
+
+    /// <summary>Integer to integer QUANTIZE: out = zp_out + (q − zp_in)·(s_in/s_out) in fixed point.</summary>
+    private static LookupTable Requantize(KernelSetup s, QuantInfo x, QuantInfo y)
+    {
+        var (m, sh) = FixedPoint.Quantize((double)x.Scale / y.Scale);
+        return new LookupTable(s, q => Math.Clamp(y.ZeroPoint + FixedPoint.MultiplyByQuantizedMultiplier(q - x.ZeroPoint, m, sh), y.Min, y.Max));
+    }
+
+    public override void Run(RunContext context)
+    {
+        var src = context.B(input);
+        var dst = context.B(output);
+        fixed (int* t = table)
+        {
+            var lut = t + offset;
+            switch (inType, outType)
+            {
+                case (TensorType.INT8, TensorType.INT8): Map((sbyte*)src, (sbyte*)dst, lut); break;
+                case (TensorType.INT8, TensorType.UINT8): Map((sbyte*)src, dst, lut); break;
+                case (TensorType.INT8, _): Map((sbyte*)src, (short*)dst, lut); break;
+                case (TensorType.UINT8, TensorType.INT8): Map(src, (sbyte*)dst, lut); break;
+                case (TensorType.UINT8, TensorType.UINT8): Map(src, dst, lut); break;
+                case (TensorType.UINT8, _): Map(src, (short*)dst, lut); break;
+                case (_, TensorType.INT8): Map((short*)src, (sbyte*)dst, lut); break;
+                case (_, TensorType.UINT8): Map((short*)src, dst, lut); break;
+                default: Map((short*)src, (short*)dst, lut); break;
+            }
+        }
+    }
+
+    private void Map<TIn, TOut>(TIn* src, TOut* dst, int* lut)
+        where TIn : unmanaged, System.Numerics.IBinaryInteger<TIn>
+        where TOut : unmanaged, System.Numerics.IBinaryInteger<TOut>
+    {
+        for (nint i = 0; i < count; i++)
+        {
+            IntElements.Set(dst, i, lut[IntElements.Get(src, i)]);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using System.Numerics;
+using ModelBuildTasks.Model.Schema;
+using ModelBuildTasks.Runtime.Compute.Quantized;
+
+namespace ModelBuildTasks.Runtime.Kernels.Quantized;
+
+/// <summary>
+/// Integer MEAN over constant axes (keep_dims or not), as TFLite's quantized mean: exact integer sums per output,
+/// then in float mean·(s_in/s_out) − zp_in·(s_in/s_out), rounded half away from zero, plus zp_out, clamped.
+/// </summary>
+internal sealed unsafe class Mean : Kernel
+{
+    private readonly int[] shape;
+    private readonly long[] outStrides;
+    private readonly long outCount;
+    private readonly long inCount;
+    private readonly float count;
+    private readonly QuantInfo inInfo;
+    private readonly QuantInfo outInfo;
+    private readonly int input;
+    private readonly int output;
+
+    private Mean(KernelSetup s)
+    {
+        var x = s.Input(0);
+        var y = s.Output(0);
+        s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
+        inInfo = QuantInfo.Of(s, x);
+        outInfo = QuantInfo.Of(s, y);
+        var reduced = new bool[x.Rank];
+        foreach (var a in s.ConstInts(s.Input(1)))
+        {
+            var axis = a < 0 ? a + x.Rank : a;
+            s.Require(axis >= 0 && axis < x.Rank, $"axis {a} is out of range for {x}");
+            reduced[axis] = true;
+        }
+        shape = x.Rank == 0 ? [1] : x.Shape;
+        outStrides = new long[shape.Length];
+        long stride = 1;
+        long reducedCount = 1;
+        for (var d = x.Rank - 1; d >= 0; d--)
+        {
+            if (reduced[d])
+            {
+                reducedCount *= shape[d];
+            }
+            else
+            {
+                outStrides[d] = stride;
+                stride *= shape[d];
+            }
+        }
+        outCount = stride;
+        inCount = x.ElementCount;
+        count = reducedCount;
+        s.Require(y.ElementCount == outCount, $"output {y} must hold {outCount} values");
+        ScratchBytesPerThread = outCount * sizeof(long);
+        input = x.Index;
+        output = y.Index;
+    }
+
+    public static Kernel Create(KernelSetup s) => new Mean(s);
+
+    public override void Run(RunContext context)
+    {
+        var sums = (long*)context.Scratch(0);
+        switch (inInfo.Type)
+        {
+            case TensorType.INT8: Reduce(context.P<sbyte>(input), context.P<sbyte>(output), sums); break;
+            case TensorType.UINT8: Reduce(context.B(input), context.B(output), sums); break;
+            default: Reduce(context.P<short>(input), context.P<short>(output), sums); break;
+        }
+    }
+
+    private void Reduce<T>(T* src, T* dst, long* sums) where T : unmanaged, IBinaryInteger<T>
+    {
+        new Span<long>(sums, (int)outCount).Clear();
+        var rank = shape.Length;
+        Span<int> index = stackalloc int[rank];
+        long o = 0;
+        for (long i = 0; i < inCount; i++)
+        {
+            sums[o] += IntElements.Get(src, (nint)i);
+            // Odometer: step the innermost dimension, carrying outward.
+            for (var d = rank - 1; d >= 0; d--)
+            {
+                index[d]++;
+                o += outStrides[d];
+                if (index[d] < shape[d])
+                {
+                    break;
+                }
+                o -= outStrides[d] * shape[d];
+                index[d] = 0;
+            }
+        }
+        var scale = inInfo.Scale / outInfo.Scale;
+        var bias = -inInfo.ZeroPoint * scale;
+        for (long i = 0; i < outCount; i++)
+        {
+            var mean = sums[i] / count;
+            var result = MathF.Round(mean * scale + bias, MidpointRounding.AwayFromZero) + outInfo.ZeroPoint;
+            IntElements.Set(dst, (nint)i, (int)Math.Clamp(result, outInfo.Min, outInfo.Max));
+        }
+    }
+}

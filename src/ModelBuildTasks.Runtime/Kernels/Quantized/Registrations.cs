@@ -1,0 +1,52 @@
+using ModelBuildTasks.Model.Schema;
+
+namespace ModelBuildTasks.Runtime.Kernels.Quantized;
+
+/// <summary>
+/// The integer kernels (int8, uint8, int16) and the hybrid float kernels with int8 weights. Registered after the
+/// float32 ones, so entries here replace a type-agnostic kernel where integer data needs its own arithmetic.
+/// </summary>
+internal static class Registrations
+{
+    private static readonly TensorType[] Int8And16 = [TensorType.INT8, TensorType.UINT8, TensorType.INT16];
+
+    public static void Register(KernelRegistry r)
+    {
+        r.Add(BuiltinOperator.CONV_2D, Int8And16, Conv2D.Create);
+        // Float outputs: hybrid when the weights are int8, else the float32 kernel.
+        r.Add(BuiltinOperator.CONV_2D, TensorType.FLOAT32,
+            s => s.Input(1).Type == TensorType.INT8 ? HybridConv2D.Create(s) : Float32.Conv2D.Create(s));
+        r.Add(BuiltinOperator.FULLY_CONNECTED, TensorType.FLOAT32,
+            s => s.Input(1).Type == TensorType.INT8 ? HybridFullyConnected.Create(s) : Float32.FullyConnected.Create(s));
+        r.Add(BuiltinOperator.FULLY_CONNECTED, Int8And16, FullyConnected.Create);
+        r.Add(BuiltinOperator.DEPTHWISE_CONV_2D, Int8And16, DepthwiseConv2D.Create);
+        r.Add(BuiltinOperator.TRANSPOSE_CONV, Int8And16, TransposeConv.Create);
+        foreach (var op in new[]
+                 {
+                     BuiltinOperator.ADD, BuiltinOperator.SUB, BuiltinOperator.MUL, BuiltinOperator.MAXIMUM, BuiltinOperator.MINIMUM,
+                 })
+        {
+            r.Add(op, Int8And16, Elementwise.Create);
+        }
+        // LiteRT's int16 PRELU disagrees with the 8-bit formula applied to int16; only 8-bit is offered.
+        r.Add(BuiltinOperator.PRELU, [TensorType.INT8, TensorType.UINT8], Elementwise.Create);
+        foreach (var op in new[]
+                 {
+                     BuiltinOperator.RELU, BuiltinOperator.RELU6, BuiltinOperator.RELU_N1_TO_1, BuiltinOperator.LEAKY_RELU,
+                 })
+        {
+            r.Add(op, Int8And16, LookupTable.Create);
+        }
+        // 8-bit only: LiteRT's int16 LOGISTIC/TANH use gemmlowp's fixed-point approximations, not the exact function.
+        r.Add(BuiltinOperator.LOGISTIC, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
+        r.Add(BuiltinOperator.TANH, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
+        r.Add(BuiltinOperator.HARD_SWISH, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
+        r.Add(BuiltinOperator.QUANTIZE, Int8And16, Quantize.Create);
+        r.Add(BuiltinOperator.SOFTMAX, Int8And16, Softmax.Create);
+        r.Add(BuiltinOperator.MEAN, Int8And16, Mean.Create);
+        r.Add(BuiltinOperator.RESIZE_BILINEAR, Int8And16, ResizeBilinear.Create);
+        r.Add(BuiltinOperator.CONCATENATION, Int8And16, Concatenation.Create);
+        r.Add(BuiltinOperator.MAX_POOL_2D, Int8And16, Pool2D.Create);
+        r.Add(BuiltinOperator.AVERAGE_POOL_2D, Int8And16, Pool2D.Create);
+    }
+}
