@@ -1,0 +1,48 @@
+using ModelBuildTasks.TestSupport;
+
+namespace ModelBuildTasks.Optimization.Tests.Support;
+
+/// <summary>Output agreement between a reference and a candidate run (both float32 outputs from the oracle).</summary>
+internal static class Fidelity
+{
+    /// <summary>Cosine similarity; 1 when both are all zero, 0 when only one is.</summary>
+    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double ab = 0, aa = 0, bb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            ab += (double)a[i] * b[i];
+            aa += (double)a[i] * a[i];
+            bb += (double)b[i] * b[i];
+        }
+        return aa == 0 && bb == 0 ? 1 : aa == 0 || bb == 0 ? 0 : ab / Math.Sqrt(aa * bb);
+    }
+
+    /// <summary>Signal-to-quantization-noise ratio in dB (capped at 200 for identical outputs).</summary>
+    public static double SqnrDb(ReadOnlySpan<float> reference, ReadOnlySpan<float> candidate)
+    {
+        double signal = 0, noise = 0;
+        for (var i = 0; i < reference.Length; i++)
+        {
+            signal += (double)reference[i] * reference[i];
+            var d = (double)reference[i] - candidate[i];
+            noise += d * d;
+        }
+        return noise == 0 ? 200 : signal == 0 ? -200 : Math.Min(200, 10 * Math.Log10(signal / noise));
+    }
+
+    /// <summary>The smallest output cosine and the mean output SQNR of a candidate run against the reference.</summary>
+    public static (double MinCosine, double MeanSqnrDb) Compare(OracleResult reference, OracleResult candidate)
+    {
+        var min = 1.0;
+        var sqnr = 0.0;
+        for (var i = 0; i < reference.Outputs.Count; i++)
+        {
+            var r = reference.Outputs[i].AsFloats();
+            var c = candidate.Outputs[i].AsFloats();
+            min = Math.Min(min, Cosine(r, c));
+            sqnr += SqnrDb(r, c);
+        }
+        return (min, sqnr / reference.Outputs.Count);
+    }
+}
