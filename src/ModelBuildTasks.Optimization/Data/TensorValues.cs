@@ -8,7 +8,7 @@ namespace ModelBuildTasks.Optimization.Data;
 /// <summary>
 /// Converts tensor bytes to and from real (float) values: float16 widening, affine dequantization
 /// real = scale × (q − zero point) per tensor or per axis, and quantization q = round(real / scale) + zero point
-/// (ties to even, as TFLite's reference kernels) clamped to the type's range.
+/// (halves away from zero, as TFLite's reference QUANTIZE kernel rounds) clamped to the type's range.
 /// </summary>
 public static class TensorValues
 {
@@ -111,9 +111,9 @@ public static class TensorValues
             if (q is not null)
             {
                 var c = channels == 1 ? 0 : (int)(i / inner % channels);
-                v = v / q.Scale[c] + ZeroPoint(q, c);
+                v = Math.Round(v / q.Scale[c], MidpointRounding.AwayFromZero) + ZeroPoint(q, c);
             }
-            v = double.IsNaN(v) ? 0 : Math.Clamp(Math.Round(v, MidpointRounding.ToEven), min, max);
+            v = double.IsNaN(v) ? 0 : Math.Clamp(Math.Round(v, MidpointRounding.AwayFromZero), min, max);
             switch (type)
             {
                 case TensorType.INT8:
