@@ -188,6 +188,29 @@ public sealed class EvaluatorTests
     }
 
     [TestMethod]
+    public void Cancellation_stops_the_evaluation()
+    {
+        using var cancel = new CancellationTokenSource();
+        var progress = new Recorder(() => cancel.Cancel());
+        var model = EvaluationModels.Mnist();
+
+        Assert.ThrowsExactly<OperationCanceledException>(() =>
+            Evaluator.Evaluate(model, model, EvaluationModels.Digits(50), null, progress, cancel.Token));
+        Assert.HasCount(1, progress.Reports, "stopped right after the sample during which it was cancelled");
+    }
+
+    [TestMethod]
+    public void Without_per_layer_comparison_only_outputs_are_reported()
+    {
+        var report = Evaluator.Evaluate(EvaluationModels.Mnist(), EvaluationModels.Float16(EvaluationModels.Mnist()),
+            EvaluationModels.Digits(5), new EvaluationOptions { PerLayer = false });
+
+        Assert.IsEmpty(report.Layers);
+        Assert.HasCount(1, report.Outputs);
+        Assert.AreEqual(5, report.Samples);
+    }
+
+    [TestMethod]
     [DataRow(new[] { 10 }, true)]
     [DataRow(new[] { 1, 10 }, true)]
     [DataRow(new[] { 1, 1, 2 }, true)]
@@ -215,10 +238,14 @@ public sealed class EvaluatorTests
         return model;
     }
 
-    private sealed class Recorder : IProgress<OptimizationProgress>
+    private sealed class Recorder(Action? onReport = null) : IProgress<OptimizationProgress>
     {
         public List<OptimizationProgress> Reports { get; } = [];
 
-        public void Report(OptimizationProgress value) => Reports.Add(value);
+        public void Report(OptimizationProgress value)
+        {
+            Reports.Add(value);
+            onReport?.Invoke();
+        }
     }
 }
