@@ -15,6 +15,7 @@ public static class MbtCommandLine
             OptimizeCommand.Create(output, error),
             RunCommand.Create(output, error),
             BenchCommand.Create(output, error),
+            EvaluateCommand.Create(output, error),
         };
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);
