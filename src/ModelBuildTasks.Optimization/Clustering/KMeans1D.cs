@@ -60,12 +60,36 @@ public static class KMeans1D
         for (var iteration = 0; iteration < maxIterations; iteration++)
         {
             var start = 0;
+            var empty = -1;
+            var farthest = 0f;
+            var farthestDistance = -1.0;
             for (var j = 0; j < k; j++)
             {
                 var end = j == k - 1 ? sorted.Length : UpperBound(sorted, Midpoint(centroids[j], centroids[j + 1]));
                 end = Math.Max(end, start);
-                next[j] = end > start ? (float)((prefix[end] - prefix[start]) / (end - start)) : centroids[j];
+                if (end == start)
+                {
+                    next[j] = centroids[j];
+                    empty = j;
+                    continue;
+                }
+                next[j] = (float)((prefix[end] - prefix[start]) / (end - start));
+                // In 1-D the member farthest from its centroid is one of the run's two ends.
+                foreach (var v in (ReadOnlySpan<float>)[sorted[start], sorted[end - 1]])
+                {
+                    var d = Math.Abs((double)v - next[j]);
+                    if (d > farthestDistance)
+                    {
+                        farthestDistance = d;
+                        farthest = v;
+                    }
+                }
                 start = end;
+            }
+            if (empty >= 0 && farthestDistance > 0)
+            {
+                // An empty cluster helps nobody: restart it at the worst-served value.
+                next[empty] = farthest;
             }
             Array.Sort(next);
             if (next.AsSpan().SequenceEqual(centroids))

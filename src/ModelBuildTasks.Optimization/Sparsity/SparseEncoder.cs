@@ -21,6 +21,14 @@ public sealed record SparseEncodingOptions
     /// </summary>
     public int OverheadBytes { get; init; } = 192;
 
+    /// <summary>
+    /// Also store int8 weights (zero point 0) sparse. Off by default: LiteRT 2.5.3 (the WASM build our oracle runs)
+    /// loads int8 sparse → DENSIFY → DEQUANTIZE models but computes wrong outputs (values around 1e8 on
+    /// face_detection_short_range, per-tensor and per-channel alike), while our runtime gets them right. Pruned int8
+    /// weights stay dense with exact zeros, which compress well.
+    /// </summary>
+    public bool StoreInt8Sparse { get; init; }
+
     /// <summary>Block sizes tried along the input-channel (last) axis and along the output-channel axis.</summary>
     public IReadOnlyList<int> BlockSizes { get; init; } = [2, 4, 8, 16];
 }
@@ -44,7 +52,7 @@ public sealed record SparseEncodingResult(ModelGraph Model, IReadOnlyList<Encode
 /// converter does (see <c>face_detection_full_range_sparse</c>: float16 sparse → DENSIFY → DEQUANTIZE → CONV_2D), where
 /// that makes the file smaller; other tensors stay dense with their exact zeros. For each tensor it tries plain CSR
 /// and the block layouts that tile it and keeps the smallest. Run it last, after pruning, clustering and
-/// quantization. int8 weights are stored sparse only with zero points of 0 (DENSIFY fills with byte 0).
+/// quantization. int8 weights stay dense unless <see cref="SparseEncodingOptions.StoreInt8Sparse"/> asks otherwise.
 /// Sets <c>min_runtime_version</c> to at least 2.2.0 (where DENSIFY appeared) when the model records one.
 /// </summary>
 public static class SparseEncoder
@@ -75,7 +83,7 @@ public static class SparseEncoder
                 var elementSize = TensorTypes.ElementSize(t.Type);
                 var denseBytes = t.Data.Length;
                 var zeros = SparseTensorCodec.ZeroFraction(t.Data.Span, elementSize);
-                var best = zeros >= options.MinZeroFraction && CanStoreSparse(t) ? Smallest(t, weight, options) : null;
+                var best = zeros >= options.MinZeroFraction && CanStoreSparse(t, options) ? Smallest(t, weight, options) : null;
                 if (best is null || best.Value.Sparse.PayloadBytes + options.OverheadBytes >= denseBytes)
                 {
                     report.Add(new EncodedTensor(t.Name, zeros, denseBytes, denseBytes, "dense"));
@@ -109,10 +117,10 @@ public static class SparseEncoder
         return new SparseEncodingResult(copy, report, changes);
     }
 
-    /// <summary>int8 only with all zero points 0: DENSIFY fills missing elements with byte 0.</summary>
-    private static bool CanStoreSparse(Tensor t) =>
+    /// <summary>int8 only on request and with all zero points 0: DENSIFY fills missing elements with byte 0.</summary>
+    private static bool CanStoreSparse(Tensor t, SparseEncodingOptions options) =>
         t.Type is TensorType.FLOAT32 or TensorType.FLOAT16 ||
-        t.Type == TensorType.INT8 && t.Quantization is { } q && Array.TrueForAll(q.ZeroPoint, z => z == 0);
+        options.StoreInt8Sparse && t.Type == TensorType.INT8 && t.Quantization is { } q && Array.TrueForAll(q.ZeroPoint, z => z == 0);
 
     private static (SparseTensor Sparse, SparseBlock Layout)? Smallest(Tensor t, WeightTensor weight, SparseEncodingOptions options)
     {
