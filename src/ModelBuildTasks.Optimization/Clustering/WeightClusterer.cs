@@ -63,6 +63,25 @@ public sealed record ClusteringOptions
     /// <summary>Per-layer overrides; the last matching rule wins.</summary>
     public IReadOnlyList<ClusteringRule> Rules { get; init; } = [];
 
+    /// <summary>
+    /// Parses an initialization name as the CLI takes it: <c>linear</c>, <c>kmeans++</c> (or <c>kmeans-plus-plus</c>),
+    /// <c>density</c> (or <c>density-based</c>), <c>random</c>; case-insensitive, <c>_</c> and <c>-</c> alike.
+    /// </summary>
+    /// <exception cref="OptimizationException">Not an initialization (MBT2001).</exception>
+    public static CentroidInitialization ParseInitialization(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Trim().ToLowerInvariant().Replace('_', '-') switch
+        {
+            "linear" => CentroidInitialization.Linear,
+            "kmeans++" or "k-means++" or "kmeans-plus-plus" or "kmeansplusplus" => CentroidInitialization.KMeansPlusPlus,
+            "density" or "density-based" or "densitybased" => CentroidInitialization.DensityBased,
+            "random" => CentroidInitialization.Random,
+            _ => throw new OptimizationException(OptimizationErrorCodes.InvalidOptions,
+                $"'{text}' is not a centroid initialization (expected linear, kmeans++, density or random)"),
+        };
+    }
+
     internal void Validate()
     {
         if (ClusterCount is < 2 or > 256)

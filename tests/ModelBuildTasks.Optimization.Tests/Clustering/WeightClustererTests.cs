@@ -164,6 +164,11 @@ public sealed class WeightClustererTests
             var e = Assert.ThrowsExactly<OptimizationException>(() => WeightClusterer.Cluster(FaceDetection.Value, options));
             Assert.AreEqual(OptimizationErrorCodes.InvalidOptions, e.Code);
         }
+        Assert.AreEqual(CentroidInitialization.KMeansPlusPlus, ClusteringOptions.ParseInitialization("KMEANS++"));
+        Assert.AreEqual(CentroidInitialization.DensityBased, ClusteringOptions.ParseInitialization("density_based"));
+        Assert.AreEqual(CentroidInitialization.Linear, ClusteringOptions.ParseInitialization(" linear "));
+        var bad = Assert.ThrowsExactly<OptimizationException>(() => ClusteringOptions.ParseInitialization("spectral"));
+        Assert.AreEqual(OptimizationErrorCodes.InvalidOptions, bad.Code);
     }
 
     private static long Gzip(byte[] bytes)
