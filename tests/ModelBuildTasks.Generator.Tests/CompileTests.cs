@@ -22,7 +22,7 @@ public sealed class CompileTests
                 public static string Go()
                 {
                     using var model = MobilenetV1025Quant.FromFile("model.tflite", new global::ModelBuildTasks.Runtime.SessionOptions { Threads = 2 });
-                    var input = new MobilenetV1025Quant.Input { Image = new float[MobilenetV1025Quant.Input.ImageLength] };
+                    var input = new MobilenetV1025Quant.Inputs { Image = new float[MobilenetV1025Quant.Inputs.ImageLength] };
                     var output = model.Predict(in input);
                     model.Run(in input, output);
                     model.SetImageFromPixels(new byte[48]);
@@ -30,10 +30,10 @@ public sealed class CompileTests
                     model.Run();
                     var raw = model.ProbabilitiesSpan;
                     var batch = model.PredictBatch(new[] { input, input });
-                    float scale = MobilenetV1025Quant.Output.ProbabilitiesScale;
+                    float scale = MobilenetV1025Quant.Outputs.ProbabilitiesScale;
                     long? size = MobilenetV1025Quant.ModelInfo.OptimizedBytes;
                     return output.ProbabilitiesTopK(3)[0].Label + raw.Length + batch.Length + scale + size
-                        + MobilenetV1025Quant.Output.ProbabilitiesLabels[1] + MobilenetV1025Quant.Input.ImageShape[3];
+                        + MobilenetV1025Quant.Outputs.ProbabilitiesLabels[1] + MobilenetV1025Quant.Inputs.ImageShape[3];
                 }
             }
         }

@@ -27,24 +27,24 @@ internal static class BudgetChecker
         {
             if (optimized?.Bytes is not { } bytes)
             {
-                found.Add(NotMeasured(file, $"MaxSize={Size(maxSize)}", "the optimized model's size"));
+                found.Add(NotMeasured(file, $"MaxSize={BudgetSize(maxSize)}", "the optimized model's size"));
             }
             else if (bytes > maxSize)
             {
                 found.Add(new(BudgetDescriptors.MaxSize,
-                    $"{file} is {Size(bytes)}, {Size(bytes - maxSize)} over MaxSize={Size(maxSize)}; choose a stronger Optimization (dynamic or int8 shrink float32 weights to a quarter) or raise MaxSize"));
+                    $"{file} is {Size(bytes)}, {Size(bytes - maxSize)} over MaxSize={BudgetSize(maxSize)}; choose a stronger Optimization (dynamic or int8 shrink float32 weights to a quarter) or raise MaxSize"));
             }
         }
         if (b.MaxCompressedSize is { } maxCompressed)
         {
             if (optimized?.GzipBytes is not { } gzip)
             {
-                found.Add(NotMeasured(file, $"MaxCompressedSize={Size(maxCompressed)}", "the optimized model's gzip size"));
+                found.Add(NotMeasured(file, $"MaxCompressedSize={BudgetSize(maxCompressed)}", "the optimized model's gzip size"));
             }
             else if (gzip > maxCompressed)
             {
                 found.Add(new(BudgetDescriptors.MaxCompressedSize,
-                    $"{file} compresses to {Size(gzip)} (gzip), {Size(gzip - maxCompressed)} over MaxCompressedSize={Size(maxCompressed)}; quantize, prune or cluster the model, or raise MaxCompressedSize"));
+                    $"{file} compresses to {Size(gzip)} (gzip), {Size(gzip - maxCompressed)} over MaxCompressedSize={BudgetSize(maxCompressed)}; quantize, prune or cluster the model, or raise MaxCompressedSize"));
             }
         }
         if (b.MaxAccuracyDrop is { } maxDrop)
@@ -122,6 +122,9 @@ internal static class BudgetChecker
             : abs >= KB ? Format(bytes / KB, "KB")
             : bytes.ToString(CultureInfo.InvariantCulture) + " bytes";
     }
+
+    /// <summary>A budget as it is written in the item's metadata: "2MB", "800KB".</summary>
+    public static string BudgetSize(long bytes) => Size(bytes).Replace(" bytes", "B").Replace(" ", "");
 
     private static string Format(double value, string unit) => value.ToString("0.##", CultureInfo.InvariantCulture) + " " + unit;
 

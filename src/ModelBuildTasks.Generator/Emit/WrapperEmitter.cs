@@ -16,7 +16,7 @@ internal sealed class WrapperEmitter
     // Members and nested types every wrapper has; tensor members must not take these names.
     private static readonly string[] Reserved =
     {
-        "Input", "Output", "ModelInfo", "Prediction", "Run", "Predict", "PredictBatch", "RunBatch", "Create",
+        "Inputs", "Outputs", "ModelInfo", "Prediction", "Run", "Predict", "PredictBatch", "RunBatch", "Create",
         "CreateAsync", "FromFile", "FromStream", "FromCompiledModel", "LoadCompiledModel", "LoadDeployedModel",
         "ResolveTensor", "LoadGate", "Session", "Dispose", "ModelFile", "ResourceName", "Equals", "GetHashCode",
         "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals", "Index", "Label", "Score",
@@ -291,8 +291,8 @@ internal sealed class WrapperEmitter
             w.Line($"/// <summary>Copies output {Describe(p)} into <paramref name=\"destination\"/>{ConversionNote(p, false)}.</summary>");
             w.Line($"/// <param name=\"destination\">At least {Literals.Int(p.Length)} elements.</param>");
             w.Open($"public void Copy{p.Member}To(global::System.Span<{p.ValueType}> destination)");
-            w.Line($"if (destination.Length < Output.{p.Member}Length)");
-            w.Line($"    throw new global::System.ArgumentException(\"{p.Member} needs \" + Output.{p.Member}Length + \" elements, the destination has \" + destination.Length + \".\", nameof(destination));");
+            w.Line($"if (destination.Length < Outputs.{p.Member}Length)");
+            w.Line($"    throw new global::System.ArgumentException(\"{p.Member} needs \" + Outputs.{p.Member}Length + \" elements, the destination has \" + destination.Length + \".\", nameof(destination));");
             w.Line($"var stored = session.GetOutput<{p.StoredType}>({index});");
             if (p.Conversion == Conversion.None)
             {
@@ -318,8 +318,8 @@ internal sealed class WrapperEmitter
         w.Line("/// <param name=\"pixels\">The image, already resized to the input's shape.</param>");
         w.Open($"public void Set{p.Member}FromPixels(global::System.ReadOnlySpan<{pixelType}> pixels)");
         CheckLength("pixels", p);
-        w.Line($"var mean = Input.{p.Member}Mean;");
-        w.Line($"var std = Input.{p.Member}Std;");
+        w.Line($"var mean = Inputs.{p.Member}Mean;");
+        w.Line($"var std = Inputs.{p.Member}Std;");
         w.Line($"var stored = session.GetInput<{p.StoredType}>({index});");
         w.Line("for (var i = 0; i < pixels.Length; i++)");
         w.Open("");
@@ -339,29 +339,29 @@ internal sealed class WrapperEmitter
         w.Line("/// <summary>Runs the model once on the values in the input spans; results are in the output spans.</summary>");
         w.Line("public void Run() => session.Run();");
         w.Line();
-        w.Line("/// <summary>Runs the model on <paramref name=\"input\"/> and writes the results into <paramref name=\"output\"/> (allocates nothing).</summary>");
-        w.Line("/// <param name=\"input\">The inputs.</param>");
-        w.Line("/// <param name=\"output\">Receives the outputs; reuse it across runs.</param>");
-        w.Open("public void Run(in Input input, Output output)");
-        w.Line("if (output is null) throw new global::System.ArgumentNullException(nameof(output));");
+        w.Line("/// <summary>Runs the model on <paramref name=\"inputs\"/> and writes the results into <paramref name=\"outputs\"/> (allocates nothing).</summary>");
+        w.Line("/// <param name=\"inputs\">The inputs.</param>");
+        w.Line("/// <param name=\"outputs\">Receives the outputs; reuse it across runs.</param>");
+        w.Open("public void Run(in Inputs inputs, Outputs outputs)");
+        w.Line("if (outputs is null) throw new global::System.ArgumentNullException(nameof(outputs));");
         foreach (var p in inputs)
         {
-            w.Line($"Set{p.Member}(input.{p.Member}.Span);");
+            w.Line($"Set{p.Member}(inputs.{p.Member}.Span);");
         }
         w.Line("session.Run();");
         foreach (var p in outputs)
         {
-            w.Line($"Copy{p.Member}To(output.{p.Member});");
+            w.Line($"Copy{p.Member}To(outputs.{p.Member});");
         }
         w.Close();
         w.Line();
-        w.Line("/// <summary>Runs the model on <paramref name=\"input\"/> and returns new output arrays.</summary>");
-        w.Line("/// <param name=\"input\">The inputs.</param>");
+        w.Line("/// <summary>Runs the model on <paramref name=\"inputs\"/> and returns new output arrays.</summary>");
+        w.Line("/// <param name=\"inputs\">The inputs.</param>");
         w.Line("/// <returns>The outputs.</returns>");
-        w.Open("public Output Predict(in Input input)");
-        w.Line("var output = new Output();");
-        w.Line("Run(in input, output);");
-        w.Line("return output;");
+        w.Open("public Outputs Predict(in Inputs inputs)");
+        w.Line("var outputs = new Outputs();");
+        w.Line("Run(in inputs, outputs);");
+        w.Line("return outputs;");
         w.Close();
         w.Line();
         var dynamicNote = inputs.Exists(p => p.IsDynamic)
@@ -370,7 +370,7 @@ internal sealed class WrapperEmitter
         w.Line($"/// <summary>Runs the model on each input in turn, writing into the matching output (allocates nothing).{dynamicNote}</summary>");
         w.Line("/// <param name=\"inputs\">The inputs.</param>");
         w.Line("/// <param name=\"outputs\">One output per input.</param>");
-        w.Open("public void RunBatch(global::System.ReadOnlySpan<Input> inputs, global::System.ReadOnlySpan<Output> outputs)");
+        w.Open("public void RunBatch(global::System.ReadOnlySpan<Inputs> inputs, global::System.ReadOnlySpan<Outputs> outputs)");
         w.Line("if (outputs.Length != inputs.Length)");
         w.Line("    throw new global::System.ArgumentException(\"Expected \" + inputs.Length + \" outputs, got \" + outputs.Length + \".\", nameof(outputs));");
         w.Line("for (var i = 0; i < inputs.Length; i++)");
@@ -380,11 +380,11 @@ internal sealed class WrapperEmitter
         w.Line($"/// <summary>Runs the model on each input in turn and returns one new output per input.{dynamicNote}</summary>");
         w.Line("/// <param name=\"inputs\">The inputs.</param>");
         w.Line("/// <returns>The outputs, in input order.</returns>");
-        w.Open("public Output[] PredictBatch(global::System.ReadOnlySpan<Input> inputs)");
-        w.Line("var outputs = new Output[inputs.Length];");
+        w.Open("public Outputs[] PredictBatch(global::System.ReadOnlySpan<Inputs> inputs)");
+        w.Line("var results = new Outputs[inputs.Length];");
         w.Line("for (var i = 0; i < inputs.Length; i++)");
-        w.Line("    outputs[i] = Predict(in inputs[i]);");
-        w.Line("return outputs;");
+        w.Line("    results[i] = Predict(in inputs[i]);");
+        w.Line("return results;");
         w.Close();
         w.Line();
     }
@@ -392,7 +392,7 @@ internal sealed class WrapperEmitter
     private void WriteInputType()
     {
         w.Line($"/// <summary>The inputs of signature '{Literals.Xml(signature!.Key)}', one member per tensor.</summary>");
-        w.Open("public readonly struct Input");
+        w.Open("public readonly struct Inputs");
         foreach (var p in inputs)
         {
             WriteShapeConstants(p);
@@ -417,9 +417,9 @@ internal sealed class WrapperEmitter
     private void WriteOutputType()
     {
         w.Line($"/// <summary>The outputs of signature '{Literals.Xml(signature!.Key)}', one array per tensor.</summary>");
-        w.Open("public sealed class Output");
+        w.Open("public sealed class Outputs");
         w.Line("/// <summary>Allocates every output array.</summary>");
-        w.Open("public Output()");
+        w.Open("public Outputs()");
         foreach (var p in outputs)
         {
             w.Line($"{p.Member} = new {p.ValueType}[{p.Member}Length];");
@@ -584,7 +584,7 @@ internal sealed class WrapperEmitter
 
     private void CheckLength(string parameter, TensorPlan p)
     {
-        var owner = "Input";
+        var owner = "Inputs";
         w.Line($"if ({parameter}.Length != {owner}.{p.Member}Length)");
         w.Line($"    throw new global::System.ArgumentException(\"{p.Member} takes \" + {owner}.{p.Member}Length + \" values, got \" + {parameter}.Length + \".\", nameof({parameter}));");
     }
@@ -597,7 +597,7 @@ internal sealed class WrapperEmitter
             case Conversion.Half:
                 return $"(global::System.Half){value}";
             case Conversion.Affine:
-                return $"({p.StoredType})global::System.Math.Clamp(global::System.MathF.Round({value} / Input.{p.Member}Scale, global::System.MidpointRounding.AwayFromZero) + Input.{p.Member}ZeroPoint, {Literals.Float(p.Min)}, {Literals.Float(p.Max)})";
+                return $"({p.StoredType})global::System.Math.Clamp(global::System.MathF.Round({value} / Inputs.{p.Member}Scale, global::System.MidpointRounding.AwayFromZero) + Inputs.{p.Member}ZeroPoint, {Literals.Float(p.Min)}, {Literals.Float(p.Max)})";
             default:
                 return p.StoredType == "float" ? value : $"({p.StoredType}){value}";
         }
@@ -606,7 +606,7 @@ internal sealed class WrapperEmitter
     private static string Load(TensorPlan p, string stored) => p.Conversion switch
     {
         Conversion.Half => $"(float){stored}",
-        Conversion.Affine => $"({stored} - Output.{p.Member}ZeroPoint) * Output.{p.Member}Scale",
+        Conversion.Affine => $"({stored} - Outputs.{p.Member}ZeroPoint) * Outputs.{p.Member}Scale",
         _ => stored,
     };
 

@@ -35,13 +35,16 @@ internal static class GeneratorHarness
     public static GeneratorDriver CreateDriver(IEnumerable<CardFile> cards, string? rootNamespace = "TestApp")
     {
         var (texts, provider) = Options.For(cards, rootNamespace);
-        return CSharpGeneratorDriver.Create(
+        return CreateDriver(texts, provider);
+    }
+
+    public static GeneratorDriver CreateDriver(ImmutableArray<AdditionalText> texts, TestOptionsProvider provider) =>
+        CSharpGeneratorDriver.Create(
             [new ModelWrapperGenerator().AsSourceGenerator()],
             texts,
             ParseOptions,
             provider,
             new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
-    }
 
     /// <summary>Generates wrappers for <paramref name="cards"/> into a compilation of <paramref name="sources"/>.</summary>
     public static GeneratorResult Generate(IEnumerable<CardFile> cards, string? rootNamespace = "TestApp", params string[] sources)

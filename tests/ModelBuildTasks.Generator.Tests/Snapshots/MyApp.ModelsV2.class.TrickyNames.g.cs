@@ -6,7 +6,7 @@ namespace MyApp.ModelsV2.@class
 {
     /// <summary>
     /// Typed wrapper of <c>3d-pose.tflite</c> on the ModelBuildTasks runtime (optimization: none).
-    /// Inputs: Input1, ConvBiasAdd0, Input1st, Class, Input2, X, X2, XLength2, TrickyNames2, Run2, Input3, HöheÜ, Input4, Half, Mask. Outputs: Identity, Identity2, Output2, X3.
+    /// Inputs: Input1, ConvBiasAdd0, Input1st, Class, Input, X, X2, XLength2, TrickyNames2, Run2, Input2, HöheÜ, Input3, Half, Mask. Outputs: Identity, Identity2, Output, X3.
     /// </summary>
     /// <remarks>
     /// One instance owns one session: use it from one thread at a time, or create one per thread (they share the
@@ -97,8 +97,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetInput1(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.Input1Length)
-                throw new global::System.ArgumentException("Input1 takes " + Input.Input1Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.Input1Length)
+                throw new global::System.ArgumentException("Input1 takes " + Inputs.Input1Length + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<float>(inputIndex[0]));
         }
 
@@ -109,8 +109,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetConvBiasAdd0(global::System.ReadOnlySpan<int> values)
         {
-            if (values.Length != Input.ConvBiasAdd0Length)
-                throw new global::System.ArgumentException("ConvBiasAdd0 takes " + Input.ConvBiasAdd0Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.ConvBiasAdd0Length)
+                throw new global::System.ArgumentException("ConvBiasAdd0 takes " + Inputs.ConvBiasAdd0Length + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<int>(inputIndex[1]));
         }
 
@@ -121,8 +121,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetInput1st(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.Input1stLength)
-                throw new global::System.ArgumentException("Input1st takes " + Input.Input1stLength + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.Input1stLength)
+                throw new global::System.ArgumentException("Input1st takes " + Inputs.Input1stLength + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<float>(inputIndex[2]));
         }
 
@@ -133,20 +133,20 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetClass(global::System.ReadOnlySpan<int> values)
         {
-            if (values.Length != Input.ClassLength)
-                throw new global::System.ArgumentException("Class takes " + Input.ClassLength + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.ClassLength)
+                throw new global::System.ArgumentException("Class takes " + Inputs.ClassLength + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<int>(inputIndex[3]));
         }
 
         /// <summary>The session's memory of input <c>Input</c>, float32 [1,2]: write float values here (no copy), then call <see cref="Run()"/>.</summary>
-        public global::System.Span<float> Input2Span => session.GetInput<float>(inputIndex[4]);
+        public global::System.Span<float> InputSpan => session.GetInput<float>(inputIndex[4]);
 
         /// <summary>Copies <paramref name="values"/> (2 float) into input <c>Input</c>, float32 [1,2].</summary>
         /// <param name="values">The values, in row-major order.</param>
-        public void SetInput2(global::System.ReadOnlySpan<float> values)
+        public void SetInput(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.Input2Length)
-                throw new global::System.ArgumentException("Input2 takes " + Input.Input2Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.InputLength)
+                throw new global::System.ArgumentException("Input takes " + Inputs.InputLength + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<float>(inputIndex[4]));
         }
 
@@ -157,8 +157,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetX(global::System.ReadOnlySpan<int> values)
         {
-            if (values.Length != Input.XLength)
-                throw new global::System.ArgumentException("X takes " + Input.XLength + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.XLength)
+                throw new global::System.ArgumentException("X takes " + Inputs.XLength + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<int>(inputIndex[5]));
         }
 
@@ -169,8 +169,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetX2(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.X2Length)
-                throw new global::System.ArgumentException("X2 takes " + Input.X2Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.X2Length)
+                throw new global::System.ArgumentException("X2 takes " + Inputs.X2Length + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<float>(inputIndex[6]));
         }
 
@@ -181,8 +181,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetXLength2(global::System.ReadOnlySpan<int> values)
         {
-            if (values.Length != Input.XLength2Length)
-                throw new global::System.ArgumentException("XLength2 takes " + Input.XLength2Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.XLength2Length)
+                throw new global::System.ArgumentException("XLength2 takes " + Inputs.XLength2Length + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<int>(inputIndex[7]));
         }
 
@@ -193,8 +193,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetTrickyNames2(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.TrickyNames2Length)
-                throw new global::System.ArgumentException("TrickyNames2 takes " + Input.TrickyNames2Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.TrickyNames2Length)
+                throw new global::System.ArgumentException("TrickyNames2 takes " + Inputs.TrickyNames2Length + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<float>(inputIndex[8]));
         }
 
@@ -205,20 +205,20 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetRun2(global::System.ReadOnlySpan<int> values)
         {
-            if (values.Length != Input.Run2Length)
-                throw new global::System.ArgumentException("Run2 takes " + Input.Run2Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.Run2Length)
+                throw new global::System.ArgumentException("Run2 takes " + Inputs.Run2Length + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<int>(inputIndex[9]));
         }
 
         /// <summary>The session's memory of input <c></c>, float32 [1,2]: write float values here (no copy), then call <see cref="Run()"/>.</summary>
-        public global::System.Span<float> Input3Span => session.GetInput<float>(inputIndex[10]);
+        public global::System.Span<float> Input2Span => session.GetInput<float>(inputIndex[10]);
 
         /// <summary>Copies <paramref name="values"/> (2 float) into input <c></c>, float32 [1,2].</summary>
         /// <param name="values">The values, in row-major order.</param>
-        public void SetInput3(global::System.ReadOnlySpan<float> values)
+        public void SetInput2(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.Input3Length)
-                throw new global::System.ArgumentException("Input3 takes " + Input.Input3Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.Input2Length)
+                throw new global::System.ArgumentException("Input2 takes " + Inputs.Input2Length + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<float>(inputIndex[10]));
         }
 
@@ -229,20 +229,20 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetHöheÜ(global::System.ReadOnlySpan<int> values)
         {
-            if (values.Length != Input.HöheÜLength)
-                throw new global::System.ArgumentException("HöheÜ takes " + Input.HöheÜLength + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.HöheÜLength)
+                throw new global::System.ArgumentException("HöheÜ takes " + Inputs.HöheÜLength + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<int>(inputIndex[11]));
         }
 
         /// <summary>The session's memory of input <c>__</c>, float32 [1,2]: write float values here (no copy), then call <see cref="Run()"/>.</summary>
-        public global::System.Span<float> Input4Span => session.GetInput<float>(inputIndex[12]);
+        public global::System.Span<float> Input3Span => session.GetInput<float>(inputIndex[12]);
 
         /// <summary>Copies <paramref name="values"/> (2 float) into input <c>__</c>, float32 [1,2].</summary>
         /// <param name="values">The values, in row-major order.</param>
-        public void SetInput4(global::System.ReadOnlySpan<float> values)
+        public void SetInput3(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.Input4Length)
-                throw new global::System.ArgumentException("Input4 takes " + Input.Input4Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.Input3Length)
+                throw new global::System.ArgumentException("Input3 takes " + Inputs.Input3Length + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<float>(inputIndex[12]));
         }
 
@@ -253,8 +253,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetHalf(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.HalfLength)
-                throw new global::System.ArgumentException("Half takes " + Input.HalfLength + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.HalfLength)
+                throw new global::System.ArgumentException("Half takes " + Inputs.HalfLength + " values, got " + values.Length + ".", nameof(values));
             var stored = session.GetInput<global::System.Half>(inputIndex[13]);
             for (var i = 0; i < values.Length; i++)
                 stored[i] = (global::System.Half)values[i];
@@ -267,8 +267,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="values">The values, in row-major order.</param>
         public void SetMask(global::System.ReadOnlySpan<bool> values)
         {
-            if (values.Length != Input.MaskLength)
-                throw new global::System.ArgumentException("Mask takes " + Input.MaskLength + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.MaskLength)
+                throw new global::System.ArgumentException("Mask takes " + Inputs.MaskLength + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<bool>(inputIndex[14]));
         }
 
@@ -279,8 +279,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="destination">At least 2 elements.</param>
         public void CopyIdentityTo(global::System.Span<float> destination)
         {
-            if (destination.Length < Output.IdentityLength)
-                throw new global::System.ArgumentException("Identity needs " + Output.IdentityLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.IdentityLength)
+                throw new global::System.ArgumentException("Identity needs " + Outputs.IdentityLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<float>(outputIndex[0]);
             stored.CopyTo(destination);
         }
@@ -292,21 +292,21 @@ namespace MyApp.ModelsV2.@class
         /// <param name="destination">At least 1 elements.</param>
         public void CopyIdentity2To(global::System.Span<long> destination)
         {
-            if (destination.Length < Output.Identity2Length)
-                throw new global::System.ArgumentException("Identity2 needs " + Output.Identity2Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.Identity2Length)
+                throw new global::System.ArgumentException("Identity2 needs " + Outputs.Identity2Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<long>(outputIndex[1]);
             stored.CopyTo(destination);
         }
 
         /// <summary>The session's memory of output <c>output</c>, float16 [2] after <see cref="Run()"/> (no copy; valid until the next run).</summary>
-        public global::System.ReadOnlySpan<global::System.Half> Output2Span => session.GetOutput<global::System.Half>(outputIndex[2]);
+        public global::System.ReadOnlySpan<global::System.Half> OutputSpan => session.GetOutput<global::System.Half>(outputIndex[2]);
 
         /// <summary>Copies output <c>output</c>, float16 [2] into <paramref name="destination"/>, widened from float16.</summary>
         /// <param name="destination">At least 2 elements.</param>
-        public void CopyOutput2To(global::System.Span<float> destination)
+        public void CopyOutputTo(global::System.Span<float> destination)
         {
-            if (destination.Length < Output.Output2Length)
-                throw new global::System.ArgumentException("Output2 needs " + Output.Output2Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.OutputLength)
+                throw new global::System.ArgumentException("Output needs " + Outputs.OutputLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<global::System.Half>(outputIndex[2]);
             for (var i = 0; i < stored.Length; i++)
                 destination[i] = (float)stored[i];
@@ -319,8 +319,8 @@ namespace MyApp.ModelsV2.@class
         /// <param name="destination">At least 1 elements.</param>
         public void CopyX3To(global::System.Span<float> destination)
         {
-            if (destination.Length < Output.X3Length)
-                throw new global::System.ArgumentException("X3 needs " + Output.X3Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.X3Length)
+                throw new global::System.ArgumentException("X3 needs " + Outputs.X3Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<float>(outputIndex[3]);
             stored.CopyTo(destination);
         }
@@ -328,48 +328,48 @@ namespace MyApp.ModelsV2.@class
         /// <summary>Runs the model once on the values in the input spans; results are in the output spans.</summary>
         public void Run() => session.Run();
 
-        /// <summary>Runs the model on <paramref name="input"/> and writes the results into <paramref name="output"/> (allocates nothing).</summary>
-        /// <param name="input">The inputs.</param>
-        /// <param name="output">Receives the outputs; reuse it across runs.</param>
-        public void Run(in Input input, Output output)
+        /// <summary>Runs the model on <paramref name="inputs"/> and writes the results into <paramref name="outputs"/> (allocates nothing).</summary>
+        /// <param name="inputs">The inputs.</param>
+        /// <param name="outputs">Receives the outputs; reuse it across runs.</param>
+        public void Run(in Inputs inputs, Outputs outputs)
         {
-            if (output is null) throw new global::System.ArgumentNullException(nameof(output));
-            SetInput1(input.Input1.Span);
-            SetConvBiasAdd0(input.ConvBiasAdd0.Span);
-            SetInput1st(input.Input1st.Span);
-            SetClass(input.Class.Span);
-            SetInput2(input.Input2.Span);
-            SetX(input.X.Span);
-            SetX2(input.X2.Span);
-            SetXLength2(input.XLength2.Span);
-            SetTrickyNames2(input.TrickyNames2.Span);
-            SetRun2(input.Run2.Span);
-            SetInput3(input.Input3.Span);
-            SetHöheÜ(input.HöheÜ.Span);
-            SetInput4(input.Input4.Span);
-            SetHalf(input.Half.Span);
-            SetMask(input.Mask.Span);
+            if (outputs is null) throw new global::System.ArgumentNullException(nameof(outputs));
+            SetInput1(inputs.Input1.Span);
+            SetConvBiasAdd0(inputs.ConvBiasAdd0.Span);
+            SetInput1st(inputs.Input1st.Span);
+            SetClass(inputs.Class.Span);
+            SetInput(inputs.Input.Span);
+            SetX(inputs.X.Span);
+            SetX2(inputs.X2.Span);
+            SetXLength2(inputs.XLength2.Span);
+            SetTrickyNames2(inputs.TrickyNames2.Span);
+            SetRun2(inputs.Run2.Span);
+            SetInput2(inputs.Input2.Span);
+            SetHöheÜ(inputs.HöheÜ.Span);
+            SetInput3(inputs.Input3.Span);
+            SetHalf(inputs.Half.Span);
+            SetMask(inputs.Mask.Span);
             session.Run();
-            CopyIdentityTo(output.Identity);
-            CopyIdentity2To(output.Identity2);
-            CopyOutput2To(output.Output2);
-            CopyX3To(output.X3);
+            CopyIdentityTo(outputs.Identity);
+            CopyIdentity2To(outputs.Identity2);
+            CopyOutputTo(outputs.Output);
+            CopyX3To(outputs.X3);
         }
 
-        /// <summary>Runs the model on <paramref name="input"/> and returns new output arrays.</summary>
-        /// <param name="input">The inputs.</param>
+        /// <summary>Runs the model on <paramref name="inputs"/> and returns new output arrays.</summary>
+        /// <param name="inputs">The inputs.</param>
         /// <returns>The outputs.</returns>
-        public Output Predict(in Input input)
+        public Outputs Predict(in Inputs inputs)
         {
-            var output = new Output();
-            Run(in input, output);
-            return output;
+            var outputs = new Outputs();
+            Run(in inputs, outputs);
+            return outputs;
         }
 
         /// <summary>Runs the model on each input in turn, writing into the matching output (allocates nothing).</summary>
         /// <param name="inputs">The inputs.</param>
         /// <param name="outputs">One output per input.</param>
-        public void RunBatch(global::System.ReadOnlySpan<Input> inputs, global::System.ReadOnlySpan<Output> outputs)
+        public void RunBatch(global::System.ReadOnlySpan<Inputs> inputs, global::System.ReadOnlySpan<Outputs> outputs)
         {
             if (outputs.Length != inputs.Length)
                 throw new global::System.ArgumentException("Expected " + inputs.Length + " outputs, got " + outputs.Length + ".", nameof(outputs));
@@ -380,16 +380,16 @@ namespace MyApp.ModelsV2.@class
         /// <summary>Runs the model on each input in turn and returns one new output per input.</summary>
         /// <param name="inputs">The inputs.</param>
         /// <returns>The outputs, in input order.</returns>
-        public Output[] PredictBatch(global::System.ReadOnlySpan<Input> inputs)
+        public Outputs[] PredictBatch(global::System.ReadOnlySpan<Inputs> inputs)
         {
-            var outputs = new Output[inputs.Length];
+            var results = new Outputs[inputs.Length];
             for (var i = 0; i < inputs.Length; i++)
-                outputs[i] = Predict(in inputs[i]);
-            return outputs;
+                results[i] = Predict(in inputs[i]);
+            return results;
         }
 
         /// <summary>The inputs of signature 'serving_default', one member per tensor.</summary>
-        public readonly struct Input
+        public readonly struct Inputs
         {
             /// <summary>Element count of Input1.</summary>
             public const int Input1Length = 2;
@@ -427,14 +427,14 @@ namespace MyApp.ModelsV2.@class
             /// <summary>Input <c>class</c>, int32 [1,2]: 2 values.</summary>
             public global::System.ReadOnlyMemory<int> Class { get; init; }
 
-            /// <summary>Element count of Input2.</summary>
-            public const int Input2Length = 2;
+            /// <summary>Element count of Input.</summary>
+            public const int InputLength = 2;
 
-            /// <summary>Shape of Input2: [1,2].</summary>
-            public static global::System.ReadOnlySpan<int> Input2Shape => new int[] { 1, 2 };
+            /// <summary>Shape of Input: [1,2].</summary>
+            public static global::System.ReadOnlySpan<int> InputShape => new int[] { 1, 2 };
 
             /// <summary>Input <c>Input</c>, float32 [1,2]: 2 values.</summary>
-            public global::System.ReadOnlyMemory<float> Input2 { get; init; }
+            public global::System.ReadOnlyMemory<float> Input { get; init; }
 
             /// <summary>Element count of X.</summary>
             public const int XLength = 2;
@@ -481,14 +481,14 @@ namespace MyApp.ModelsV2.@class
             /// <summary>Input <c>Run</c>, int32 [1,2]: 2 values.</summary>
             public global::System.ReadOnlyMemory<int> Run2 { get; init; }
 
-            /// <summary>Element count of Input3.</summary>
-            public const int Input3Length = 2;
+            /// <summary>Element count of Input2.</summary>
+            public const int Input2Length = 2;
 
-            /// <summary>Shape of Input3: [1,2].</summary>
-            public static global::System.ReadOnlySpan<int> Input3Shape => new int[] { 1, 2 };
+            /// <summary>Shape of Input2: [1,2].</summary>
+            public static global::System.ReadOnlySpan<int> Input2Shape => new int[] { 1, 2 };
 
             /// <summary>Input <c></c>, float32 [1,2]: 2 values.</summary>
-            public global::System.ReadOnlyMemory<float> Input3 { get; init; }
+            public global::System.ReadOnlyMemory<float> Input2 { get; init; }
 
             /// <summary>Element count of HöheÜ.</summary>
             public const int HöheÜLength = 2;
@@ -499,14 +499,14 @@ namespace MyApp.ModelsV2.@class
             /// <summary>Input <c>höhe_ü</c>, int32 [1,2]: 2 values.</summary>
             public global::System.ReadOnlyMemory<int> HöheÜ { get; init; }
 
-            /// <summary>Element count of Input4.</summary>
-            public const int Input4Length = 2;
+            /// <summary>Element count of Input3.</summary>
+            public const int Input3Length = 2;
 
-            /// <summary>Shape of Input4: [1,2].</summary>
-            public static global::System.ReadOnlySpan<int> Input4Shape => new int[] { 1, 2 };
+            /// <summary>Shape of Input3: [1,2].</summary>
+            public static global::System.ReadOnlySpan<int> Input3Shape => new int[] { 1, 2 };
 
             /// <summary>Input <c>__</c>, float32 [1,2]: 2 values.</summary>
-            public global::System.ReadOnlyMemory<float> Input4 { get; init; }
+            public global::System.ReadOnlyMemory<float> Input3 { get; init; }
 
             /// <summary>Element count of Half.</summary>
             public const int HalfLength = 2;
@@ -528,14 +528,14 @@ namespace MyApp.ModelsV2.@class
         }
 
         /// <summary>The outputs of signature 'serving_default', one array per tensor.</summary>
-        public sealed class Output
+        public sealed class Outputs
         {
             /// <summary>Allocates every output array.</summary>
-            public Output()
+            public Outputs()
             {
                 Identity = new float[IdentityLength];
                 Identity2 = new long[Identity2Length];
-                Output2 = new float[Output2Length];
+                Output = new float[OutputLength];
                 X3 = new float[X3Length];
             }
 
@@ -557,14 +557,14 @@ namespace MyApp.ModelsV2.@class
             /// <summary>Output <c>Identity</c>, int64 [1].</summary>
             public long[] Identity2 { get; }
 
-            /// <summary>Element count of Output2.</summary>
-            public const int Output2Length = 2;
+            /// <summary>Element count of Output.</summary>
+            public const int OutputLength = 2;
 
-            /// <summary>Shape of Output2: [2].</summary>
-            public static global::System.ReadOnlySpan<int> Output2Shape => new int[] { 2 };
+            /// <summary>Shape of Output: [2].</summary>
+            public static global::System.ReadOnlySpan<int> OutputShape => new int[] { 2 };
 
             /// <summary>Output <c>output</c>, float16 [2], widened from float16.</summary>
-            public float[] Output2 { get; }
+            public float[] Output { get; }
 
             /// <summary>Element count of X3.</summary>
             public const int X3Length = 1;

@@ -6,7 +6,7 @@ namespace TestApp
 {
     /// <summary>
     /// Typed wrapper of <c>face_detection_short_range.tflite</c> on the ModelBuildTasks runtime (optimization: none).
-    /// Inputs: Input2. Outputs: Regressors, Classificators.
+    /// Inputs: Input. Outputs: Regressors, Classificators.
     /// </summary>
     /// <remarks>
     /// One instance owns one session: use it from one thread at a time, or create one per thread (they share the
@@ -90,14 +90,14 @@ namespace TestApp
         }
 
         /// <summary>The session's memory of input <c>input</c>, float32 [1,128,128,3]: write float values here (no copy), then call <see cref="Run()"/>.</summary>
-        public global::System.Span<float> Input2Span => session.GetInput<float>(inputIndex[0]);
+        public global::System.Span<float> InputSpan => session.GetInput<float>(inputIndex[0]);
 
         /// <summary>Copies <paramref name="values"/> (49152 float) into input <c>input</c>, float32 [1,128,128,3].</summary>
         /// <param name="values">The values, in row-major order.</param>
-        public void SetInput2(global::System.ReadOnlySpan<float> values)
+        public void SetInput(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.Input2Length)
-                throw new global::System.ArgumentException("Input2 takes " + Input.Input2Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.InputLength)
+                throw new global::System.ArgumentException("Input takes " + Inputs.InputLength + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<float>(inputIndex[0]));
         }
 
@@ -108,8 +108,8 @@ namespace TestApp
         /// <param name="destination">At least 14336 elements.</param>
         public void CopyRegressorsTo(global::System.Span<float> destination)
         {
-            if (destination.Length < Output.RegressorsLength)
-                throw new global::System.ArgumentException("Regressors needs " + Output.RegressorsLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.RegressorsLength)
+                throw new global::System.ArgumentException("Regressors needs " + Outputs.RegressorsLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<float>(outputIndex[0]);
             stored.CopyTo(destination);
         }
@@ -121,8 +121,8 @@ namespace TestApp
         /// <param name="destination">At least 896 elements.</param>
         public void CopyClassificatorsTo(global::System.Span<float> destination)
         {
-            if (destination.Length < Output.ClassificatorsLength)
-                throw new global::System.ArgumentException("Classificators needs " + Output.ClassificatorsLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.ClassificatorsLength)
+                throw new global::System.ArgumentException("Classificators needs " + Outputs.ClassificatorsLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<float>(outputIndex[1]);
             stored.CopyTo(destination);
         }
@@ -130,32 +130,32 @@ namespace TestApp
         /// <summary>Runs the model once on the values in the input spans; results are in the output spans.</summary>
         public void Run() => session.Run();
 
-        /// <summary>Runs the model on <paramref name="input"/> and writes the results into <paramref name="output"/> (allocates nothing).</summary>
-        /// <param name="input">The inputs.</param>
-        /// <param name="output">Receives the outputs; reuse it across runs.</param>
-        public void Run(in Input input, Output output)
+        /// <summary>Runs the model on <paramref name="inputs"/> and writes the results into <paramref name="outputs"/> (allocates nothing).</summary>
+        /// <param name="inputs">The inputs.</param>
+        /// <param name="outputs">Receives the outputs; reuse it across runs.</param>
+        public void Run(in Inputs inputs, Outputs outputs)
         {
-            if (output is null) throw new global::System.ArgumentNullException(nameof(output));
-            SetInput2(input.Input2.Span);
+            if (outputs is null) throw new global::System.ArgumentNullException(nameof(outputs));
+            SetInput(inputs.Input.Span);
             session.Run();
-            CopyRegressorsTo(output.Regressors);
-            CopyClassificatorsTo(output.Classificators);
+            CopyRegressorsTo(outputs.Regressors);
+            CopyClassificatorsTo(outputs.Classificators);
         }
 
-        /// <summary>Runs the model on <paramref name="input"/> and returns new output arrays.</summary>
-        /// <param name="input">The inputs.</param>
+        /// <summary>Runs the model on <paramref name="inputs"/> and returns new output arrays.</summary>
+        /// <param name="inputs">The inputs.</param>
         /// <returns>The outputs.</returns>
-        public Output Predict(in Input input)
+        public Outputs Predict(in Inputs inputs)
         {
-            var output = new Output();
-            Run(in input, output);
-            return output;
+            var outputs = new Outputs();
+            Run(in inputs, outputs);
+            return outputs;
         }
 
         /// <summary>Runs the model on each input in turn, writing into the matching output (allocates nothing).</summary>
         /// <param name="inputs">The inputs.</param>
         /// <param name="outputs">One output per input.</param>
-        public void RunBatch(global::System.ReadOnlySpan<Input> inputs, global::System.ReadOnlySpan<Output> outputs)
+        public void RunBatch(global::System.ReadOnlySpan<Inputs> inputs, global::System.ReadOnlySpan<Outputs> outputs)
         {
             if (outputs.Length != inputs.Length)
                 throw new global::System.ArgumentException("Expected " + inputs.Length + " outputs, got " + outputs.Length + ".", nameof(outputs));
@@ -166,32 +166,32 @@ namespace TestApp
         /// <summary>Runs the model on each input in turn and returns one new output per input.</summary>
         /// <param name="inputs">The inputs.</param>
         /// <returns>The outputs, in input order.</returns>
-        public Output[] PredictBatch(global::System.ReadOnlySpan<Input> inputs)
+        public Outputs[] PredictBatch(global::System.ReadOnlySpan<Inputs> inputs)
         {
-            var outputs = new Output[inputs.Length];
+            var results = new Outputs[inputs.Length];
             for (var i = 0; i < inputs.Length; i++)
-                outputs[i] = Predict(in inputs[i]);
-            return outputs;
+                results[i] = Predict(in inputs[i]);
+            return results;
         }
 
         /// <summary>The inputs of signature 'main', one member per tensor.</summary>
-        public readonly struct Input
+        public readonly struct Inputs
         {
-            /// <summary>Element count of Input2.</summary>
-            public const int Input2Length = 49152;
+            /// <summary>Element count of Input.</summary>
+            public const int InputLength = 49152;
 
-            /// <summary>Shape of Input2: [1,128,128,3].</summary>
-            public static global::System.ReadOnlySpan<int> Input2Shape => new int[] { 1, 128, 128, 3 };
+            /// <summary>Shape of Input: [1,128,128,3].</summary>
+            public static global::System.ReadOnlySpan<int> InputShape => new int[] { 1, 128, 128, 3 };
 
             /// <summary>Input <c>input</c>, float32 [1,128,128,3]: 49152 values.</summary>
-            public global::System.ReadOnlyMemory<float> Input2 { get; init; }
+            public global::System.ReadOnlyMemory<float> Input { get; init; }
         }
 
         /// <summary>The outputs of signature 'main', one array per tensor.</summary>
-        public sealed class Output
+        public sealed class Outputs
         {
             /// <summary>Allocates every output array.</summary>
-            public Output()
+            public Outputs()
             {
                 Regressors = new float[RegressorsLength];
                 Classificators = new float[ClassificatorsLength];

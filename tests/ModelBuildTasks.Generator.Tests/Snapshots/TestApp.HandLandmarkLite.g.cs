@@ -96,8 +96,8 @@ namespace TestApp
         /// <param name="values">The values, in row-major order.</param>
         public void SetInput1(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.Input1Length)
-                throw new global::System.ArgumentException("Input1 takes " + Input.Input1Length + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.Input1Length)
+                throw new global::System.ArgumentException("Input1 takes " + Inputs.Input1Length + " values, got " + values.Length + ".", nameof(values));
             values.CopyTo(session.GetInput<float>(inputIndex[0]));
         }
 
@@ -108,8 +108,8 @@ namespace TestApp
         /// <param name="destination">At least 63 elements.</param>
         public void CopyIdentityTo(global::System.Span<float> destination)
         {
-            if (destination.Length < Output.IdentityLength)
-                throw new global::System.ArgumentException("Identity needs " + Output.IdentityLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.IdentityLength)
+                throw new global::System.ArgumentException("Identity needs " + Outputs.IdentityLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<float>(outputIndex[0]);
             stored.CopyTo(destination);
         }
@@ -121,8 +121,8 @@ namespace TestApp
         /// <param name="destination">At least 1 elements.</param>
         public void CopyIdentity1To(global::System.Span<float> destination)
         {
-            if (destination.Length < Output.Identity1Length)
-                throw new global::System.ArgumentException("Identity1 needs " + Output.Identity1Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.Identity1Length)
+                throw new global::System.ArgumentException("Identity1 needs " + Outputs.Identity1Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<float>(outputIndex[1]);
             stored.CopyTo(destination);
         }
@@ -134,8 +134,8 @@ namespace TestApp
         /// <param name="destination">At least 1 elements.</param>
         public void CopyIdentity2To(global::System.Span<float> destination)
         {
-            if (destination.Length < Output.Identity2Length)
-                throw new global::System.ArgumentException("Identity2 needs " + Output.Identity2Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.Identity2Length)
+                throw new global::System.ArgumentException("Identity2 needs " + Outputs.Identity2Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<float>(outputIndex[2]);
             stored.CopyTo(destination);
         }
@@ -147,8 +147,8 @@ namespace TestApp
         /// <param name="destination">At least 63 elements.</param>
         public void CopyIdentity3To(global::System.Span<float> destination)
         {
-            if (destination.Length < Output.Identity3Length)
-                throw new global::System.ArgumentException("Identity3 needs " + Output.Identity3Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.Identity3Length)
+                throw new global::System.ArgumentException("Identity3 needs " + Outputs.Identity3Length + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<float>(outputIndex[3]);
             stored.CopyTo(destination);
         }
@@ -156,34 +156,34 @@ namespace TestApp
         /// <summary>Runs the model once on the values in the input spans; results are in the output spans.</summary>
         public void Run() => session.Run();
 
-        /// <summary>Runs the model on <paramref name="input"/> and writes the results into <paramref name="output"/> (allocates nothing).</summary>
-        /// <param name="input">The inputs.</param>
-        /// <param name="output">Receives the outputs; reuse it across runs.</param>
-        public void Run(in Input input, Output output)
+        /// <summary>Runs the model on <paramref name="inputs"/> and writes the results into <paramref name="outputs"/> (allocates nothing).</summary>
+        /// <param name="inputs">The inputs.</param>
+        /// <param name="outputs">Receives the outputs; reuse it across runs.</param>
+        public void Run(in Inputs inputs, Outputs outputs)
         {
-            if (output is null) throw new global::System.ArgumentNullException(nameof(output));
-            SetInput1(input.Input1.Span);
+            if (outputs is null) throw new global::System.ArgumentNullException(nameof(outputs));
+            SetInput1(inputs.Input1.Span);
             session.Run();
-            CopyIdentityTo(output.Identity);
-            CopyIdentity1To(output.Identity1);
-            CopyIdentity2To(output.Identity2);
-            CopyIdentity3To(output.Identity3);
+            CopyIdentityTo(outputs.Identity);
+            CopyIdentity1To(outputs.Identity1);
+            CopyIdentity2To(outputs.Identity2);
+            CopyIdentity3To(outputs.Identity3);
         }
 
-        /// <summary>Runs the model on <paramref name="input"/> and returns new output arrays.</summary>
-        /// <param name="input">The inputs.</param>
+        /// <summary>Runs the model on <paramref name="inputs"/> and returns new output arrays.</summary>
+        /// <param name="inputs">The inputs.</param>
         /// <returns>The outputs.</returns>
-        public Output Predict(in Input input)
+        public Outputs Predict(in Inputs inputs)
         {
-            var output = new Output();
-            Run(in input, output);
-            return output;
+            var outputs = new Outputs();
+            Run(in inputs, outputs);
+            return outputs;
         }
 
         /// <summary>Runs the model on each input in turn, writing into the matching output (allocates nothing).</summary>
         /// <param name="inputs">The inputs.</param>
         /// <param name="outputs">One output per input.</param>
-        public void RunBatch(global::System.ReadOnlySpan<Input> inputs, global::System.ReadOnlySpan<Output> outputs)
+        public void RunBatch(global::System.ReadOnlySpan<Inputs> inputs, global::System.ReadOnlySpan<Outputs> outputs)
         {
             if (outputs.Length != inputs.Length)
                 throw new global::System.ArgumentException("Expected " + inputs.Length + " outputs, got " + outputs.Length + ".", nameof(outputs));
@@ -194,16 +194,16 @@ namespace TestApp
         /// <summary>Runs the model on each input in turn and returns one new output per input.</summary>
         /// <param name="inputs">The inputs.</param>
         /// <returns>The outputs, in input order.</returns>
-        public Output[] PredictBatch(global::System.ReadOnlySpan<Input> inputs)
+        public Outputs[] PredictBatch(global::System.ReadOnlySpan<Inputs> inputs)
         {
-            var outputs = new Output[inputs.Length];
+            var results = new Outputs[inputs.Length];
             for (var i = 0; i < inputs.Length; i++)
-                outputs[i] = Predict(in inputs[i]);
-            return outputs;
+                results[i] = Predict(in inputs[i]);
+            return results;
         }
 
         /// <summary>The inputs of signature 'main', one member per tensor.</summary>
-        public readonly struct Input
+        public readonly struct Inputs
         {
             /// <summary>Element count of Input1.</summary>
             public const int Input1Length = 150528;
@@ -216,10 +216,10 @@ namespace TestApp
         }
 
         /// <summary>The outputs of signature 'main', one array per tensor.</summary>
-        public sealed class Output
+        public sealed class Outputs
         {
             /// <summary>Allocates every output array.</summary>
-            public Output()
+            public Outputs()
             {
                 Identity = new float[IdentityLength];
                 Identity1 = new float[Identity1Length];

@@ -97,11 +97,11 @@ namespace TestApp
         /// <param name="values">The values, in row-major order.</param>
         public void SetImage(global::System.ReadOnlySpan<float> values)
         {
-            if (values.Length != Input.ImageLength)
-                throw new global::System.ArgumentException("Image takes " + Input.ImageLength + " values, got " + values.Length + ".", nameof(values));
+            if (values.Length != Inputs.ImageLength)
+                throw new global::System.ArgumentException("Image takes " + Inputs.ImageLength + " values, got " + values.Length + ".", nameof(values));
             var stored = session.GetInput<byte>(inputIndex[0]);
             for (var i = 0; i < values.Length; i++)
-                stored[i] = (byte)global::System.Math.Clamp(global::System.MathF.Round(values[i] / Input.ImageScale, global::System.MidpointRounding.AwayFromZero) + Input.ImageZeroPoint, 0f, 255f);
+                stored[i] = (byte)global::System.Math.Clamp(global::System.MathF.Round(values[i] / Inputs.ImageScale, global::System.MidpointRounding.AwayFromZero) + Inputs.ImageZeroPoint, 0f, 255f);
         }
 
         /// <summary>
@@ -111,15 +111,15 @@ namespace TestApp
         /// <param name="pixels">The image, already resized to the input's shape.</param>
         public void SetImageFromPixels(global::System.ReadOnlySpan<float> pixels)
         {
-            if (pixels.Length != Input.ImageLength)
-                throw new global::System.ArgumentException("Image takes " + Input.ImageLength + " values, got " + pixels.Length + ".", nameof(pixels));
-            var mean = Input.ImageMean;
-            var std = Input.ImageStd;
+            if (pixels.Length != Inputs.ImageLength)
+                throw new global::System.ArgumentException("Image takes " + Inputs.ImageLength + " values, got " + pixels.Length + ".", nameof(pixels));
+            var mean = Inputs.ImageMean;
+            var std = Inputs.ImageStd;
             var stored = session.GetInput<byte>(inputIndex[0]);
             for (var i = 0; i < pixels.Length; i++)
             {
                 var value = (pixels[i] - mean[i % 3]) / std[i % 3];
-                stored[i] = (byte)global::System.Math.Clamp(global::System.MathF.Round(value / Input.ImageScale, global::System.MidpointRounding.AwayFromZero) + Input.ImageZeroPoint, 0f, 255f);
+                stored[i] = (byte)global::System.Math.Clamp(global::System.MathF.Round(value / Inputs.ImageScale, global::System.MidpointRounding.AwayFromZero) + Inputs.ImageZeroPoint, 0f, 255f);
             }
         }
 
@@ -130,15 +130,15 @@ namespace TestApp
         /// <param name="pixels">The image, already resized to the input's shape.</param>
         public void SetImageFromPixels(global::System.ReadOnlySpan<byte> pixels)
         {
-            if (pixels.Length != Input.ImageLength)
-                throw new global::System.ArgumentException("Image takes " + Input.ImageLength + " values, got " + pixels.Length + ".", nameof(pixels));
-            var mean = Input.ImageMean;
-            var std = Input.ImageStd;
+            if (pixels.Length != Inputs.ImageLength)
+                throw new global::System.ArgumentException("Image takes " + Inputs.ImageLength + " values, got " + pixels.Length + ".", nameof(pixels));
+            var mean = Inputs.ImageMean;
+            var std = Inputs.ImageStd;
             var stored = session.GetInput<byte>(inputIndex[0]);
             for (var i = 0; i < pixels.Length; i++)
             {
                 var value = (pixels[i] - mean[i % 3]) / std[i % 3];
-                stored[i] = (byte)global::System.Math.Clamp(global::System.MathF.Round(value / Input.ImageScale, global::System.MidpointRounding.AwayFromZero) + Input.ImageZeroPoint, 0f, 255f);
+                stored[i] = (byte)global::System.Math.Clamp(global::System.MathF.Round(value / Inputs.ImageScale, global::System.MidpointRounding.AwayFromZero) + Inputs.ImageZeroPoint, 0f, 255f);
             }
         }
 
@@ -149,41 +149,41 @@ namespace TestApp
         /// <param name="destination">At least 5 elements.</param>
         public void CopyProbabilitiesTo(global::System.Span<float> destination)
         {
-            if (destination.Length < Output.ProbabilitiesLength)
-                throw new global::System.ArgumentException("Probabilities needs " + Output.ProbabilitiesLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
+            if (destination.Length < Outputs.ProbabilitiesLength)
+                throw new global::System.ArgumentException("Probabilities needs " + Outputs.ProbabilitiesLength + " elements, the destination has " + destination.Length + ".", nameof(destination));
             var stored = session.GetOutput<sbyte>(outputIndex[0]);
             for (var i = 0; i < stored.Length; i++)
-                destination[i] = (stored[i] - Output.ProbabilitiesZeroPoint) * Output.ProbabilitiesScale;
+                destination[i] = (stored[i] - Outputs.ProbabilitiesZeroPoint) * Outputs.ProbabilitiesScale;
         }
 
         /// <summary>Runs the model once on the values in the input spans; results are in the output spans.</summary>
         public void Run() => session.Run();
 
-        /// <summary>Runs the model on <paramref name="input"/> and writes the results into <paramref name="output"/> (allocates nothing).</summary>
-        /// <param name="input">The inputs.</param>
-        /// <param name="output">Receives the outputs; reuse it across runs.</param>
-        public void Run(in Input input, Output output)
+        /// <summary>Runs the model on <paramref name="inputs"/> and writes the results into <paramref name="outputs"/> (allocates nothing).</summary>
+        /// <param name="inputs">The inputs.</param>
+        /// <param name="outputs">Receives the outputs; reuse it across runs.</param>
+        public void Run(in Inputs inputs, Outputs outputs)
         {
-            if (output is null) throw new global::System.ArgumentNullException(nameof(output));
-            SetImage(input.Image.Span);
+            if (outputs is null) throw new global::System.ArgumentNullException(nameof(outputs));
+            SetImage(inputs.Image.Span);
             session.Run();
-            CopyProbabilitiesTo(output.Probabilities);
+            CopyProbabilitiesTo(outputs.Probabilities);
         }
 
-        /// <summary>Runs the model on <paramref name="input"/> and returns new output arrays.</summary>
-        /// <param name="input">The inputs.</param>
+        /// <summary>Runs the model on <paramref name="inputs"/> and returns new output arrays.</summary>
+        /// <param name="inputs">The inputs.</param>
         /// <returns>The outputs.</returns>
-        public Output Predict(in Input input)
+        public Outputs Predict(in Inputs inputs)
         {
-            var output = new Output();
-            Run(in input, output);
-            return output;
+            var outputs = new Outputs();
+            Run(in inputs, outputs);
+            return outputs;
         }
 
         /// <summary>Runs the model on each input in turn, writing into the matching output (allocates nothing). The model's dynamic batch dimension runs as one item per run with the static shape.</summary>
         /// <param name="inputs">The inputs.</param>
         /// <param name="outputs">One output per input.</param>
-        public void RunBatch(global::System.ReadOnlySpan<Input> inputs, global::System.ReadOnlySpan<Output> outputs)
+        public void RunBatch(global::System.ReadOnlySpan<Inputs> inputs, global::System.ReadOnlySpan<Outputs> outputs)
         {
             if (outputs.Length != inputs.Length)
                 throw new global::System.ArgumentException("Expected " + inputs.Length + " outputs, got " + outputs.Length + ".", nameof(outputs));
@@ -194,16 +194,16 @@ namespace TestApp
         /// <summary>Runs the model on each input in turn and returns one new output per input. The model's dynamic batch dimension runs as one item per run with the static shape.</summary>
         /// <param name="inputs">The inputs.</param>
         /// <returns>The outputs, in input order.</returns>
-        public Output[] PredictBatch(global::System.ReadOnlySpan<Input> inputs)
+        public Outputs[] PredictBatch(global::System.ReadOnlySpan<Inputs> inputs)
         {
-            var outputs = new Output[inputs.Length];
+            var results = new Outputs[inputs.Length];
             for (var i = 0; i < inputs.Length; i++)
-                outputs[i] = Predict(in inputs[i]);
-            return outputs;
+                results[i] = Predict(in inputs[i]);
+            return results;
         }
 
         /// <summary>The inputs of signature 'serving_default', one member per tensor.</summary>
-        public readonly struct Input
+        public readonly struct Inputs
         {
             /// <summary>Element count of Image.</summary>
             public const int ImageLength = 48;
@@ -228,10 +228,10 @@ namespace TestApp
         }
 
         /// <summary>The outputs of signature 'serving_default', one array per tensor.</summary>
-        public sealed class Output
+        public sealed class Outputs
         {
             /// <summary>Allocates every output array.</summary>
-            public Output()
+            public Outputs()
             {
                 Probabilities = new float[ProbabilitiesLength];
             }
