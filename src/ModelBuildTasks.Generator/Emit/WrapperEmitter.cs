@@ -154,8 +154,11 @@ internal sealed class WrapperEmitter
             "copy" when card.DeployedFile is { Length: > 0 } => "copy",
             _ => "none",
         };
-        w.Line("private static readonly object LoadGate = new object();");
-        w.Line($"private static {Runtime}.CompiledModel? sharedModel;");
+        if (deployed != "none")
+        {
+            w.Line("private static readonly object LoadGate = new object();");
+            w.Line($"private static {Runtime}.CompiledModel? sharedModel;");
+        }
         w.Line($"private readonly {Runtime}.ModelSession session;");
         w.Line("private readonly int[] inputIndex;");
         w.Line("private readonly int[] outputIndex;");
