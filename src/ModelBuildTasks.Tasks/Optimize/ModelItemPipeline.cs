@@ -75,7 +75,10 @@ public static class ModelItemPipeline
         var original = ReadModel(originalBytes, settings.ModelPath);
         var originalFigures = FileFigures.Measure(originalBytes, cancellationToken);
 
-        var representative = settings.RepresentativeData is null ? null : SampleSources.Open(settings.RepresentativeData, original, DataOptions(settings));
+        // Data is opened only when something will read it (calibration or evaluation); "none" rewrites the model only.
+        var representative = settings.RepresentativeData is null || options.Optimization == Optimization.Optimization.None
+            ? null
+            : SampleSources.Open(settings.RepresentativeData, original, DataOptions(settings));
         var result = Optimizer.Optimize(original, options, representative, progress, cancellationToken);
         var optimizedBytes = ModelWriter.ToBytes(result.Model);
         var optimizedFigures = FileFigures.Measure(optimizedBytes, cancellationToken);

@@ -29,7 +29,7 @@ public sealed class CheckModelBudgets : Microsoft.Build.Utilities.Task
             }
             catch (ModelFormatException e)
             {
-                log.Error(e.Code, location, e.Message);
+                log.Error(e.Code, location, ItemMetadata.Describe(e));
                 continue;
             }
 

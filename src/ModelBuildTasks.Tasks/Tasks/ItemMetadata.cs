@@ -48,6 +48,9 @@ internal static class ItemMetadata
         return result;
     }
 
+    /// <summary>A coded exception's message without its code (MSBuild shows the code already).</summary>
+    public static string Describe(Model.ModelFormatException e) => e.FilePath is null ? e.Detail : $"{e.FilePath}: {e.Detail}";
+
     public static ItemLocation Location(ITaskItem state) => new(
         state.GetMetadata(ProjectFile),
         int.TryParse(state.GetMetadata(Line), out var line) ? line : 0,

@@ -83,7 +83,7 @@ public sealed class OptimizeModelItems : Microsoft.Build.Utilities.Task, ICancel
         }
         catch (ModelFormatException e)
         {
-            log.Error(e.Code, location, $"{include}: {e.Message}");
+            log.Error(e.Code, location, $"{include}: {ItemMetadata.Describe(e)}");
         }
         catch (Exception e)
         {

@@ -94,7 +94,7 @@ public sealed class PrepareModelItems : Microsoft.Build.Utilities.Task
             }
             catch (ModelFormatException e)
             {
-                log.Error(e.Code, location, $"{item.ItemSpec}: {e.Message}");
+                log.Error(e.Code, location, $"{item.ItemSpec}: {ItemMetadata.Describe(e)}");
                 continue;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
