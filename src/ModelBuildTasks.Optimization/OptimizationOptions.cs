@@ -20,9 +20,50 @@ public enum Optimization
     /// hybrid kernels; other large weights become int8 + DEQUANTIZE (about a quarter of the size).
     /// </summary>
     Dynamic,
+
+    /// <summary>
+    /// Full-integer quantization: int8 activations (asymmetric, calibrated on representative data), int8 per-channel
+    /// weights, int32 bias. Ops without an int8 kernel stay float between QUANTIZE/DEQUANTIZE unless the target forbids it.
+    /// </summary>
+    Int8,
+
+    /// <summary>Full-integer "16x8": int16 symmetric activations, int8 per-channel weights, int64 bias.</summary>
+    Int16x8,
 }
 
-/// <summary>The hardware a model is optimized for. Phase 1 records it; the target checks come with full-integer quantization.</summary>
+/// <summary>The element type of a full-integer model's inputs or outputs.</summary>
+public enum ModelIoType
+{
+    /// <summary>float32 with QUANTIZE/DEQUANTIZE at the edges (callers see no change).</summary>
+    Float32,
+
+    /// <summary>int8 with the tensor's calibrated scale and zero point.</summary>
+    Int8,
+
+    /// <summary>uint8 (zero point shifted by 128), as older accelerators and image pipelines want.</summary>
+    UInt8,
+
+    /// <summary>int16 (16x8 models only).</summary>
+    Int16,
+}
+
+/// <summary>How calibration turns observed activation values into a quantization range.</summary>
+public enum CalibrationMethod
+{
+    /// <summary>Global min and max over every sample (TFLite's default).</summary>
+    MinMax,
+
+    /// <summary>Exponential moving average of each sample's min and max (momentum <see cref="OptimizationOptions.MovingAverageMomentum"/>).</summary>
+    MovingAverage,
+
+    /// <summary>Clips to the <see cref="OptimizationOptions.CalibrationPercentile"/> percentile of values (outliers ignored).</summary>
+    Percentile,
+
+    /// <summary>The clipping range that minimizes the expected quantization error (clip + rounding) over the values seen.</summary>
+    Mse,
+}
+
+/// <summary>The hardware a model is optimized for; each has constraints that <see cref="Targets.TargetCheck"/> enforces.</summary>
 public enum OptimizationTarget
 {
     /// <summary>CPU (TFLite builtin kernels and XNNPACK).</summary>
@@ -47,7 +88,7 @@ public sealed record OptimizationOptions
     /// <summary>The transformation to apply.</summary>
     public Optimization Optimization { get; init; } = Optimization.None;
 
-    /// <summary>The target hardware (not yet used by the data-free passes).</summary>
+    /// <summary>The target hardware; its constraints are checked after the passes (see <see cref="Targets.TargetCheck"/>).</summary>
     public OptimizationTarget Target { get; init; } = OptimizationTarget.Cpu;
 
     /// <summary>Dynamic range: weights with fewer elements stay float (the TFLite converter uses 1024).</summary>
@@ -60,10 +101,47 @@ public sealed record OptimizationOptions
     public bool DynamicRangePerChannelFullyConnected { get; init; } = true;
 
     /// <summary>
+    /// Dynamic range: let CONV_2D and FULLY_CONNECTED read int8 weights directly (hybrid kernels, which also quantize
+    /// their float input on the fly) instead of through a DEQUANTIZE op. Hybrid is faster on CPU; DEQUANTIZE keeps
+    /// activations float (weight-only error, better fidelity). Same size either way.
+    /// </summary>
+    public bool DynamicRangeHybridOps { get; init; } = true;
+
+    /// <summary>
     /// Float32: turn sparse float16 constants (read through DENSIFY) into dense float32 constants instead of sparse
     /// float32 constants that keep their DENSIFY op. Dense is larger but needs no DENSIFY kernel.
     /// </summary>
     public bool DensifySparseWeights { get; init; }
+
+    /// <summary>Full integer: the model inputs' type; null = the target's default (float32, int8 for Edge TPU and MCU).</summary>
+    public ModelIoType? InputType { get; init; }
+
+    /// <summary>Full integer: the model outputs' type; null = the target's default (float32, int8 for Edge TPU and MCU).</summary>
+    public ModelIoType? OutputType { get; init; }
+
+    /// <summary>Full integer: how activation ranges are derived from the representative data.</summary>
+    public CalibrationMethod Calibration { get; init; } = CalibrationMethod.MinMax;
+
+    /// <summary>Moving-average calibration: weight of the running range against a new sample's (TensorFlow's 0.95).</summary>
+    public double MovingAverageMomentum { get; init; } = 0.95;
+
+    /// <summary>Percentile calibration: the share of values kept inside the range, in percent (99.99 = clip the 0.01 % extremes).</summary>
+    public double CalibrationPercentile { get; init; } = 99.99;
+
+    /// <summary>Full integer: use at most this many representative samples (0 = all).</summary>
+    public int MaxCalibrationSamples { get; init; }
+
+    /// <summary>
+    /// Full integer: let ops without an integer kernel stay float between QUANTIZE/DEQUANTIZE. Null = the target
+    /// decides (allowed on CPU and GPU, forbidden on Edge TPU and microcontrollers).
+    /// </summary>
+    public bool? AllowFloatFallback { get; init; }
+
+    /// <summary>
+    /// Per-layer overrides, applied in order (the last matching rule wins): e.g. keep an op float with
+    /// <see cref="QuantizationScheme.None"/>. Recipe files (<see cref="Recipes.QuantizationRecipe"/>) add to these.
+    /// </summary>
+    public IReadOnlyList<QuantizationRule> Rules { get; init; } = [];
 
     /// <summary>Options for a given optimization with every other setting at its default.</summary>
     public static OptimizationOptions For(Optimization optimization) => new() { Optimization = optimization };

@@ -14,15 +14,31 @@ public sealed record OptimizationChange(string Pass, string Tensor, string Actio
     public override string ToString() => $"{Pass}: '{Tensor}' {Action} ({BytesBefore} -> {BytesAfter} bytes)";
 }
 
+/// <summary>What full-integer quantization did.</summary>
+/// <param name="Samples">Representative samples calibration ran.</param>
+/// <param name="Method">The calibration method.</param>
+/// <param name="QuantizedOperators">Operators that run on integers.</param>
+/// <param name="FloatOperators">Operators left float (no integer kernel, or a rule said <c>none</c>), as "index TYPE 'output name'".</param>
+public sealed record FullIntegerSummary(int Samples, CalibrationMethod Method, int QuantizedOperators, IReadOnlyList<string> FloatOperators);
+
 /// <summary>The optimized model and what was done to it. The input model is never modified.</summary>
 public sealed class OptimizationResult
 {
-    internal OptimizationResult(ModelGraph model, OptimizationOptions options, IReadOnlyList<OptimizationChange> changes)
+    internal OptimizationResult(ModelGraph model, OptimizationOptions options, IReadOnlyList<OptimizationChange> changes,
+        IReadOnlyList<Targets.TargetViolation>? warnings = null, FullIntegerSummary? fullInteger = null)
     {
         Model = model;
         Options = options;
         Changes = changes;
+        Warnings = warnings ?? [];
+        FullInteger = fullInteger;
     }
+
+    /// <summary>Target constraints the model does not meet but that do not stop it from running (errors throw instead).</summary>
+    public IReadOnlyList<Targets.TargetViolation> Warnings { get; }
+
+    /// <summary>What full-integer quantization did (calibration, ops left float); null for other optimizations.</summary>
+    public FullIntegerSummary? FullInteger { get; }
 
     /// <summary>The new model (shares unchanged constant data with the input).</summary>
     public ModelGraph Model { get; }

@@ -1,5 +1,11 @@
 using ModelBuildTasks.Model;
 using ModelBuildTasks.Optimization.Data;
+using ModelBuildTasks.Optimization.DynamicRange;
+using ModelBuildTasks.Optimization.Float16Weights;
+using ModelBuildTasks.Optimization.Float32Weights;
+using ModelBuildTasks.Optimization.FullInteger;
+using ModelBuildTasks.Optimization.Graph;
+using ModelBuildTasks.Optimization.Targets;
 
 namespace ModelBuildTasks.Optimization;
 
@@ -12,6 +18,8 @@ public readonly record struct OptimizationProgress(string Stage, int Done, int? 
 /// <summary>
 /// The engine's entry point for every front end (CLI, MSBuild task): applies the passes that
 /// <see cref="OptimizationOptions"/> asks for to a model and returns a new model. The input is never modified.
+/// Every quantizing optimization first dequantizes the weights to float32 (real models ship float16), then
+/// quantizes from there; the target's constraints are checked last.
 /// </summary>
 public static class Optimizer
 {
@@ -31,12 +39,76 @@ public static class Optimizer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
         cancellationToken.ThrowIfCancellationRequested();
-        return options.Optimization switch
+        Validate(options);
+        var graph = ModelCloner.Clone(model);
+        var changes = new List<OptimizationChange>();
+        var keepFloat = (Operator op) => QuantizationRule.Resolve(options.Rules, op) == QuantizationScheme.None;
+        FullIntegerSummary? fullInteger = null;
+        switch (options.Optimization)
         {
-            Optimization.None => new OptimizationResult(Graph.ModelCloner.Clone(model), options, []),
-            _ => throw new OptimizationException(
-                OptimizationErrorCodes.InvalidOptions,
-                $"optimization '{options.Optimization}' is not available in this build"),
-        };
+            case Optimization.None:
+                break;
+            case Optimization.Float32:
+                Float32Pass.Run(graph, options.DensifySparseWeights, changes, cancellationToken);
+                break;
+            case Optimization.Float16:
+                Float16Pass.Run(graph, changes, keepFloat, cancellationToken);
+                break;
+            case Optimization.Dynamic:
+                Float32Pass.Run(graph, densifySparse: true, changes, cancellationToken);
+                DynamicRangePass.Run(graph, options, keepFloat, changes, cancellationToken);
+                break;
+            case Optimization.Int8 or Optimization.Int16x8:
+                Float32Pass.Run(graph, densifySparse: true, changes, cancellationToken);
+                fullInteger = FullIntegerPass.Run(graph, options, representativeData, progress, changes, cancellationToken);
+                break;
+            default:
+                throw new OptimizationException(OptimizationErrorCodes.InvalidOptions, $"optimization '{options.Optimization}' is not known");
+        }
+        var violations = TargetCheck.Check(graph, options);
+        if (violations.Any(v => v.IsError))
+        {
+            throw new OptimizationException(OptimizationErrorCodes.TargetViolation,
+                $"the {options.Optimization.ToString().ToLowerInvariant()} model breaks constraints of target " +
+                $"'{options.Target.ToString().ToLowerInvariant()}': " + string.Join("; ", violations.Where(v => v.IsError).Select(v => v.Message)));
+        }
+        return new OptimizationResult(graph, options, changes, violations, fullInteger);
+    }
+
+    private static void Validate(OptimizationOptions o)
+    {
+        string? problem = null;
+        if (o.DynamicRangeMinElements < 0)
+        {
+            problem = $"DynamicRangeMinElements must not be negative (got {o.DynamicRangeMinElements})";
+        }
+        else if (o.MovingAverageMomentum is < 0 or >= 1 || double.IsNaN(o.MovingAverageMomentum))
+        {
+            problem = $"MovingAverageMomentum must be in [0, 1) (got {o.MovingAverageMomentum})";
+        }
+        else if (o.CalibrationPercentile is <= 50 or > 100 || double.IsNaN(o.CalibrationPercentile))
+        {
+            problem = $"CalibrationPercentile must be in (50, 100] (got {o.CalibrationPercentile})";
+        }
+        else if (o.MaxCalibrationSamples < 0)
+        {
+            problem = $"MaxCalibrationSamples must not be negative (got {o.MaxCalibrationSamples})";
+        }
+        else if (o.Optimization == Optimization.Int8 && (o.InputType == ModelIoType.Int16 || o.OutputType == ModelIoType.Int16))
+        {
+            problem = "int16 inputs/outputs need --optimization int16x8";
+        }
+        else if (o.Optimization == Optimization.Int16x8 && (o.InputType is ModelIoType.Int8 or ModelIoType.UInt8 || o.OutputType is ModelIoType.Int8 or ModelIoType.UInt8))
+        {
+            problem = "a 16x8 model's inputs and outputs are float32 or int16, not int8/uint8";
+        }
+        else if (o.Optimization is not (Optimization.Int8 or Optimization.Int16x8) && (o.InputType is not null and not ModelIoType.Float32 || o.OutputType is not null and not ModelIoType.Float32))
+        {
+            problem = $"integer inputs/outputs need a full-integer optimization (int8 or int16x8), not {o.Optimization.ToString().ToLowerInvariant()}";
+        }
+        if (problem is not null)
+        {
+            throw new OptimizationException(OptimizationErrorCodes.InvalidOptions, problem);
+        }
     }
 }

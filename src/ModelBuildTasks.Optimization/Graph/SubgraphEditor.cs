@@ -17,6 +17,7 @@ internal sealed class SubgraphEditor
     private readonly HashSet<Tensor> _orphanCandidates = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<Operator> _removed = new(ReferenceEqualityComparer.Instance);
     private readonly List<(Operator Before, Operator Inserted)> _inserted = [];
+    private readonly List<(Operator After, Operator Inserted)> _insertedAfter = [];
 
     public SubgraphEditor(ModelGraph model, Subgraph subgraph)
     {
@@ -113,6 +114,9 @@ internal sealed class SubgraphEditor
     /// <summary>Inserts <paramref name="op"/> just before <paramref name="before"/> (after earlier insertions before it).</summary>
     public void InsertOperatorBefore(Operator before, Operator op) => _inserted.Add((before, op));
 
+    /// <summary>Inserts <paramref name="op"/> just after <paramref name="after"/> (after earlier insertions after it).</summary>
+    public void InsertOperatorAfter(Operator after, Operator op) => _insertedAfter.Add((after, op));
+
     /// <summary>
     /// The earliest operator (in current execution order) among <paramref name="ops"/>; insertion point for an op
     /// that several readers share.
@@ -129,9 +133,10 @@ internal sealed class SubgraphEditor
     /// <summary>Applies operator removals and insertions, then drops tensors the edits left unreferenced.</summary>
     public void Commit()
     {
-        if (_inserted.Count > 0 || _removed.Count > 0)
+        if (_inserted.Count > 0 || _insertedAfter.Count > 0 || _removed.Count > 0)
         {
             var pending = _inserted.ToLookup(p => p.Before, p => p.Inserted, ReferenceEqualityComparer.Instance);
+            var pendingAfter = _insertedAfter.ToLookup(p => p.After, p => p.Inserted, ReferenceEqualityComparer.Instance);
             var ops = new List<Operator>(Subgraph.Operators.Count + _inserted.Count);
             foreach (var op in Subgraph.Operators)
             {
@@ -140,10 +145,12 @@ internal sealed class SubgraphEditor
                 {
                     ops.Add(op);
                 }
+                ops.AddRange(pendingAfter[op]);
             }
             Subgraph.Operators.Clear();
             Subgraph.Operators.AddRange(ops);
             _inserted.Clear();
+            _insertedAfter.Clear();
             _removed.Clear();
         }
         if (_orphanCandidates.Count == 0)
@@ -167,7 +174,7 @@ internal sealed class SubgraphEditor
         var op = new Operator(new OperatorCode(BuiltinOperator.DEQUANTIZE));
         op.Inputs.Add(input);
         op.Outputs.Add(output);
-        OpVersions.OperatorVersions.Update(op);
+        OperatorVersions.Update(op);
         return op;
     }
 }
