@@ -13,6 +13,7 @@ public static class MbtCommandLine
         {
             InspectCommand.Create(output, error),
             OptimizeCommand.Create(output, error),
+            EvaluateCommand.Create(output, error),
         };
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);
