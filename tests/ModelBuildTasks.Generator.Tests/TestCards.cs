@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using ModelBuildTasks.Generator.Tests.Harness;
+using ModelBuildTasks.TestSupport;
+
+namespace ModelBuildTasks.Generator.Tests;
+
+/// <summary>The cards the tests generate from: real corpus models, plus synthetic ones for features the corpus lacks.</summary>
+internal static class TestCards
+{
+    /// <summary>Small and mid-sized corpus models (each only read, never run, for snapshots and compile checks).</summary>
+    public static readonly string[] CorpusModels =
+        ["face_detection_short_range", "selfie_segmentation", "hand_landmark_lite", "pose_landmark_full"];
+
+    public static CardFile Corpus(string model) =>
+        CardFile.Of(model, CardBuilder.FromModel(TestSupport.Corpus.GetPath(model)));
+
+    public static CardFile Named(string name) => name switch
+    {
+        "quantized_classifier" => CardFile.Of(name, QuantizedClassifier()),
+        "tricky_names" => CardFile.Of(name, TrickyNames()),
+        _ => Corpus(name),
+    };
+
+    /// <summary>
+    /// An int8 image classifier as the int8 pass would leave it: uint8 input with normalization metadata and a
+    /// dynamic batch, int8 scores with labels, measured figures and budgets.
+    /// </summary>
+    public static JsonObject QuantizedClassifier()
+    {
+        var card = CardBuilder.Skeleton("mobilenet_v1-0.25 quant", "mobilenet_v1_quant.tflite");
+        card["optimization"] = "int8";
+        var input = CardBuilder.Tensor("input", "uint8", [1, 4, 4, 3], "image");
+        input["shapeSignature"] = new JsonArray(-1, 4, 4, 3);
+        input["quantization"] = new JsonObject { ["scale"] = new JsonArray(0.0078125), ["zeroPoint"] = new JsonArray(128), ["dimension"] = 0 };
+        input["normalization"] = new JsonObject { ["mean"] = new JsonArray(127.5, 127.5, 127.5), ["std"] = new JsonArray(127.5, 127.5, 127.5) };
+        input["content"] = "image";
+        var scores = CardBuilder.Tensor("MobilenetV1/Predictions/Reshape_1", "int8", [1, 5], "probabilities");
+        scores["quantization"] = new JsonObject { ["scale"] = new JsonArray(0.00390625), ["zeroPoint"] = new JsonArray(-128), ["dimension"] = 0 };
+        scores["labels"] = new JsonArray("background", "cat", "dog", "\"quoted\" <label>", "bird");
+        card["signatures"] = new JsonArray(CardBuilder.Signature("serving_default", 0, [input], [scores]));
+        card["original"] = new JsonObject { ["bytes"] = 1_900_000, ["gzipBytes"] = 1_750_000, ["brotliBytes"] = null, ["sha256"] = "00aa" };
+        card["optimized"] = new JsonObject { ["bytes"] = 500_000, ["gzipBytes"] = 420_000, ["brotliBytes"] = 400_000, ["sha256"] = "11bb" };
+        card["metrics"] = new JsonObject
+        {
+            ["samples"] = 32, ["minCosine"] = 0.9991, ["minSqnrDb"] = 31.2, ["accuracyDrop"] = 0.004,
+            ["referenceAccuracy"] = 0.981, ["candidateAccuracy"] = 0.977,
+            ["outputs"] = new JsonArray(new JsonObject
+            {
+                ["name"] = "probabilities", ["cosine"] = 0.9991, ["sqnrDb"] = 31.2, ["mse"] = 1.2e-5, ["maxAbsError"] = 0.03, ["top1Agreement"] = 0.99,
+            }),
+        };
+        card["budgets"]!["maxSize"] = 2 * 1024 * 1024;
+        card["budgets"]!["minCosine"] = 0.99;
+        card["tfliteMetadata"] = new JsonObject
+        {
+            ["name"] = "MobileNetV1 image classifier", ["description"] = "Identify the most prominent object in the image <from a set of 5 categories>.",
+            ["version"] = "v1", ["author"] = "TensorFlow", ["license"] = "Apache-2.0",
+        };
+        return card;
+    }
+
+    /// <summary>Tensor names that broke Core ML's and Android Studio's generated code, and a few more.</summary>
+    public static JsonObject TrickyNames()
+    {
+        var card = CardBuilder.Skeleton("3d-pose/estimator", "3d-pose.tflite");
+        card["className"] = "TrickyNames";
+        card["namespace"] = "My App.Models-v2.class";
+        string[] inputs = ["input-1", "conv/BiasAdd:0", "1st", "class", "Input", "x", "X", "xLength", "TrickyNames", "Run", "", "höhe_ü", "__"];
+        var inputNodes = inputs.Select((n, i) => CardBuilder.Tensor(n, i % 2 == 0 ? "float32" : "int32", [1, 2])).ToList();
+        inputNodes.Add(CardBuilder.Tensor("half", "float16", [2]));
+        inputNodes.Add(CardBuilder.Tensor("mask", "bool", [3]));
+        inputNodes.Add(CardBuilder.Tensor("text", "string", [1]));
+        var outputs = new[]
+        {
+            CardBuilder.Tensor("Identity", "float32", [1, 2]),
+            CardBuilder.Tensor("Identity", "int64", [1]),
+            CardBuilder.Tensor("output", "float16", [2]),
+            CardBuilder.Tensor("x", "float32", [1]),
+        };
+        card["signatures"] = new JsonArray(CardBuilder.Signature("serving_default", 0, inputNodes, outputs));
+        return card;
+    }
+}
