@@ -1,0 +1,98 @@
+using ModelBuildTasks.Optimization.ModelCards;
+using ModelBuildTasks.TestSupport;
+
+namespace ModelBuildTasks.Tasks.Tests.Integration;
+
+/// <summary>
+/// Packs ModelBuildTasks once, then builds throw-away apps against it with <c>dotnet build</c> (each build costs
+/// 10-40 s here, so these tests are few and each checks several things).
+/// </summary>
+[TestClass]
+public sealed class BuildIntegrationTests
+{
+    private const string Small = "face_detection_short_range";
+    private const string Second = "selfie_segmentation";
+    private const string OptimizeSkipped = "Skipping target \"ModelBuildTasksOptimize\" because all output files are up-to-date";
+
+    [ClassCleanup]
+    public static void Cleanup() => PackageFeed.Cleanup();
+
+    [TestMethod]
+    public void BuildOptimizesDeploysAndIsIncremental()
+    {
+        var app = new TestApp("incremental", $"""
+                <ModelItem Include="models/{Small}.tflite" Optimization="none" RepresentativeData="data" />
+                <ModelItem Include="models/{Second}.tflite" Optimization="none" Deploy="embed" />
+            """);
+        app.Add(Corpus.GetPath(Small), $"models/{Small}.tflite");
+        app.Add(Corpus.GetPath(Second), $"models/{Second}.tflite");
+        var sample = Path.Combine(app.Directory, "data", "0.npy");
+        Directory.CreateDirectory(Path.GetDirectoryName(sample)!);
+        File.WriteAllBytes(sample, [1, 2, 3]);
+
+        // First build: both models optimized, outputs in obj/, the copy deployed, the other embedded.
+        var first = app.Build();
+        Assert.AreEqual(0, first.ExitCode, first.ToString());
+        CollectionAssert.AreEquivalent(new[] { Small, Second }, TestApp.SummaryLines(first).ToList(), first.Output);
+        foreach (var name in new[] { Small, Second })
+        {
+            foreach (var suffix in new[] { ".tflite", ".report.json", ".modelcard.json", ".stamp" })
+            {
+                Assert.IsTrue(File.Exists(Path.Combine(app.ModelsDir, name + suffix)), name + suffix);
+            }
+        }
+
+        var deployed = Path.Combine(app.OutputDir, Small + ".tflite");
+        Assert.AreEqual(Oracle.Info(Corpus.GetPath(Small)).Inputs.Single().ShapeText, Oracle.Info(deployed).Inputs.Single().ShapeText);
+        Assert.IsNotNull(Oracle.RunSeeded(Path.Combine(app.ModelsDir, Second + ".tflite"), seed: 3));
+        Assert.IsFalse(File.Exists(Path.Combine(app.OutputDir, Second + ".tflite")), "an embedded model is not copied");
+        var assembly = File.ReadAllBytes(Path.Combine(app.OutputDir, "App.dll"));
+        Assert.IsGreaterThan(new FileInfo(Path.Combine(app.ModelsDir, Second + ".tflite")).Length, (long)assembly.Length, "the model is embedded");
+        Assert.Contains("ModelBuildTasks.Models." + Second + ".tflite", System.Text.Encoding.UTF8.GetString(assembly));
+        var card = ModelCardJson.ReadFile(Path.Combine(app.ModelsDir, Small + ".modelcard.json"));
+        Assert.AreEqual(app.ProjectFile, card.Item.ProjectFile);
+        Assert.AreEqual(app.LineOf($"models/{Small}.tflite"), card.Item.Line);
+        Assert.AreEqual(5, card.Item.Column);
+        StringAssert.Contains(first.Output, "/additionalfile:" + Path.Combine(app.ModelsDir, Small + ".modelcard.json"));
+
+        // Second build: nothing changed, the optimize target is skipped and outputs keep their timestamps.
+        var optimizedTime = File.GetLastWriteTimeUtc(Path.Combine(app.ModelsDir, Small + ".tflite"));
+        var second = app.Build();
+        Assert.AreEqual(0, second.ExitCode, second.ToString());
+        StringAssert.Contains(second.Output, OptimizeSkipped);
+        Assert.IsEmpty(TestApp.SummaryLines(second));
+        Assert.AreEqual(optimizedTime, File.GetLastWriteTimeUtc(Path.Combine(app.ModelsDir, Small + ".tflite")));
+
+        // Touching the data re-runs just the item that uses it.
+        File.SetLastWriteTimeUtc(sample, DateTime.UtcNow.AddSeconds(2));
+        var third = app.Build();
+        Assert.AreEqual(0, third.ExitCode, third.ToString());
+        CollectionAssert.AreEqual(new[] { Small }, TestApp.SummaryLines(third).ToList(), third.Output);
+
+        // dotnet clean removes every output.
+        var clean = DotnetCli.Run(app.Directory, TimeSpan.FromMinutes(3), "clean", app.ProjectFile, "-nodeReuse:false");
+        Assert.AreEqual(0, clean.ExitCode, clean.ToString());
+        Assert.IsEmpty(Directory.GetFiles(app.ModelsDir));
+    }
+
+    [TestMethod]
+    public void MissedBudgetAndMalformedMetadataFailAtTheItemsLine()
+    {
+        var app = new TestApp("diagnostics", $"""
+                <ModelItem Include="models/{Small}.tflite" Optimization="none" MaxSize="100KB" />
+                <ModelItem Include="models/{Second}.tflite"
+                           Optimization="none" MaxSize="2XB" Optimisation="float16" />
+            """);
+        app.Add(Corpus.GetPath(Small), $"models/{Small}.tflite");
+        app.Add(Corpus.GetPath(Second), $"models/{Second}.tflite");
+        var result = app.Build();
+        Assert.AreNotEqual(0, result.ExitCode, result.ToString());
+
+        var budgetLine = app.LineOf($"models/{Small}.tflite");
+        var badLine = app.LineOf($"models/{Second}.tflite");
+        StringAssert.Contains(result.Output, $"{app.ProjectFile}({budgetLine},5): error MBT3001: {Small}: the optimized model is 229.2 KB, 129.2 KB over MaxSize=100 KB");
+        StringAssert.Contains(result.Output, $"{app.ProjectFile}({badLine},5): error MBT4003: models/{Second}.tflite: MaxSize=\"2XB\" is not a size");
+        StringAssert.Contains(result.Output, $"{app.ProjectFile}({badLine},5): error MBT4001: models/{Second}.tflite: unknown ModelItem metadata 'Optimisation' (did you mean 'Optimization'?)");
+        Assert.IsFalse(File.Exists(Path.Combine(app.ModelsDir, Second + ".tflite")), "an item with bad metadata is not optimized");
+    }
+}
