@@ -94,8 +94,8 @@ public static class ModelReader
 
     /// <summary>
     /// One parse of one file; tracks where it is so errors can say so. FlatBuffers let many offsets point at one table
-    /// or string, so a small file can describe gigabytes of objects: the parse keeps a memory budget proportional
-    /// to the file size, checks lengths before unpacking a table, and measures what it allocated after each one.
+    /// or string, so a small file can describe gigabytes of objects: the parse books what each table will cost against
+    /// a budget proportional to the file size before unpacking it (see <see cref="Reserve"/>).
     /// </summary>
     private sealed class Parser(byte[] file, Func<ulong, ulong, ReadOnlyMemory<byte>>? external)
     {
