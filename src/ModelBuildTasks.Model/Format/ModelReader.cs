@@ -94,17 +94,24 @@ public static class ModelReader
 
     /// <summary>
     /// One parse of one file; tracks where it is so errors can say so. FlatBuffers let many offsets point at one table
-    /// or string, so a small file can describe gigabytes of objects: the parse keeps a memory budget proportional
-    /// to the file size, checks lengths before unpacking a table, and measures what it allocated after each one.
+    /// or string, so a small file can describe gigabytes of objects: the parse books what each table will cost against
+    /// a budget proportional to the file size before unpacking it (see <see cref="Reserve"/>).
     /// </summary>
     private sealed class Parser(byte[] file, Func<ulong, ulong, ReadOnlyMemory<byte>>? external)
     {
         private string _where = "the file header";
         private readonly long _allocatedAtStart = GC.GetAllocatedBytesForCurrentThread();
+        private long _claimed;
+
+        /// <summary>Bytes booked per table for the objects unpacking it creates, beyond its vectors and strings.</summary>
+        private const int TableCost = 256;
+
+        /// <summary>Allocations per byte of a vector while it is unpacked into a List and copied into the IR.</summary>
+        private const int CopiesPerVector = 3;
 
         /// <summary>
-        /// Bytes the parse may allocate: a real model's tables expand to a few times their size in the file (weights
-        /// are not copied); plus a floor for the fixed cost of small files.
+        /// Bytes the parse may book: a real model's tables expand to a few times their size in the file (weights are
+        /// not copied); plus a floor for the fixed cost of small files.
         /// </summary>
         private long Budget => 32L * file.Length + (8 << 20);
 
@@ -202,16 +209,17 @@ public static class ModelReader
             for (var i = 0; i < groupCount; i++)
             {
                 _where = $"external buffer group {i}";
-                model.ExternalBufferGroups.Add(Required(fb.ExternalBufferGroups(i), "external buffer group", i).UnPack());
-                Reserve(0);
+                var group = Required(fb.ExternalBufferGroups(i), "external buffer group", i);
+                Reserve(2L * (group.GetNameBytes()?.Count ?? 0));
+                model.ExternalBufferGroups.Add(group.UnPack());
             }
             _where = "the external buffers";
             var externalCount = CheckedLength(fb.ExternalBuffersLength, 4, "external_buffers");
             for (var i = 0; i < externalCount; i++)
             {
                 _where = $"external buffer {i}";
-                model.ExternalBuffers.Add(Required(fb.ExternalBuffers(i), "external buffer", i).UnPack());
                 Reserve(0);
+                model.ExternalBuffers.Add(Required(fb.ExternalBuffers(i), "external buffer", i).UnPack());
             }
 
             _where = "the associated files";
@@ -254,7 +262,6 @@ public static class ModelReader
                 Reserve(TensorClaim(tensor));
                 var unpacked = tensor.UnPack();
                 subgraph.Tensors.Add(ReadTensor(unpacked, buffers, $"{prefix} tensor {t} '{unpacked.Name}'"));
-                Reserve(0);
             }
             var tensors = subgraph.Tensors;
             Tensor? TensorAt(int i, string what)
@@ -325,7 +332,6 @@ public static class ModelReader
                     result.Intermediates.Add(Existing(intermediates[k], $"{where} intermediate {k}"));
                 }
                 subgraph.Operators.Add(result);
-                Reserve(0);
             }
             return subgraph;
         }
@@ -334,24 +340,28 @@ public static class ModelReader
         /// Bytes unpacking a tensor table will allocate for its vectors, each checked against the file size first.
         /// Unpacking copies shared vectors once per reference, so the sum is what the budget must allow.
         /// </summary>
+        /// <remarks>
+        /// The object API fills each vector into a List one element at a time (growth by doubling allocates up to twice
+        /// the final size) and the IR then copies it into an array: hence <see cref="CopiesPerVector"/>.
+        /// </remarks>
         private long TensorClaim(Fb.Tensor t)
         {
             long bytes = 2L * (t.GetNameBytes()?.Count ?? 0)
-                         + 4L * CheckedLength(t.ShapeLength, 4, $"{_where} shape")
-                         + 4L * CheckedLength(t.ShapeSignatureLength, 4, $"{_where} shape_signature")
-                         + 16L * CheckedLength(t.VariantTensorsLength, 4, $"{_where} variant_tensors");
+                         + 4L * CheckedField(t.ShapeLength, 4, "shape")
+                         + 4L * CheckedField(t.ShapeSignatureLength, 4, "shape_signature")
+                         + 16L * CheckedField(t.VariantTensorsLength, 4, "variant_tensors");
             if (t.Quantization is { } q)
             {
-                bytes += 4L * CheckedLength(q.ScaleLength, 4, $"{_where} quantization scale")
-                         + 8L * CheckedLength(q.ZeroPointLength, 8, $"{_where} quantization zero_point")
-                         + 4L * CheckedLength(q.MinLength, 4, $"{_where} quantization min")
-                         + 4L * CheckedLength(q.MaxLength, 4, $"{_where} quantization max");
+                bytes += 4L * CheckedField(q.ScaleLength, 4, "quantization scale")
+                         + 8L * CheckedField(q.ZeroPointLength, 8, "quantization zero_point")
+                         + 4L * CheckedField(q.MinLength, 4, "quantization min")
+                         + 4L * CheckedField(q.MaxLength, 4, "quantization max");
             }
             if (t.Sparsity is { } s)
             {
-                bytes += 4L * CheckedLength(s.TraversalOrderLength, 4, $"{_where} sparsity traversal_order")
-                         + 4L * CheckedLength(s.BlockMapLength, 4, $"{_where} sparsity block_map");
-                var dims = CheckedLength(s.DimMetadataLength, 4, $"{_where} sparsity dim_metadata");
+                bytes += 4L * CheckedField(s.TraversalOrderLength, 4, "sparsity traversal_order")
+                         + 4L * CheckedField(s.BlockMapLength, 4, "sparsity block_map");
+                var dims = CheckedField(s.DimMetadataLength, 4, "sparsity dim_metadata");
                 for (var d = 0; d < dims; d++)
                 {
                     if (s.DimMetadata(d) is { } dim)
@@ -360,7 +370,7 @@ public static class ModelReader
                     }
                 }
             }
-            return bytes;
+            return CopiesPerVector * bytes;
         }
 
         /// <summary>Bytes of one sparse index vector (a union of Int32Vector, Uint16Vector, Uint8Vector tables).</summary>
@@ -375,30 +385,31 @@ public static class ModelReader
             };
             // The three vector tables share one layout: field 0 is the values vector.
             var table = field == 10 ? dim.ArraySegments<Fb.Int32Vector>() : dim.ArrayIndices<Fb.Int32Vector>();
-            return elementSize == 0 || table is not { } v ? 0 : (long)elementSize * CheckedLength(v.ValuesLength, elementSize, $"{_where} sparsity index vector");
+            return elementSize == 0 || table is not { } v ? 0 : (long)elementSize * CheckedField(v.ValuesLength, elementSize, "sparsity index vector");
         }
 
         /// <summary>Bytes unpacking an operator table will allocate for its vectors (options tables are bounded per operator).</summary>
-        private long OperatorClaim(Fb.Operator op) =>
-            4L * CheckedLength(op.InputsLength, 4, $"{_where} inputs")
-            + 4L * CheckedLength(op.OutputsLength, 4, $"{_where} outputs")
-            + 4L * CheckedLength(op.IntermediatesLength, 4, $"{_where} intermediates")
-            + CheckedLength(op.CustomOptionsLength, 1, $"{_where} custom_options")
-            + CheckedLength(op.MutatingVariableInputsLength, 1, $"{_where} mutating_variable_inputs");
+        private long OperatorClaim(Fb.Operator op) => CopiesPerVector * (
+            4L * CheckedField(op.InputsLength, 4, "inputs")
+            + 4L * CheckedField(op.OutputsLength, 4, "outputs")
+            + 4L * CheckedField(op.IntermediatesLength, 4, "intermediates")
+            + CheckedField(op.CustomOptionsLength, 1, "custom_options")
+            + CheckedField(op.MutatingVariableInputsLength, 1, "mutating_variable_inputs"));
 
         /// <summary>
-        /// Fails when what the parse allocated so far, plus <paramref name="claim"/> bytes it is about to allocate,
-        /// exceeds the budget: the file makes many references to the same tables or strings.
+        /// Books <paramref name="claim"/> bytes (plus a fixed cost per table) for what unpacking the next table will
+        /// allocate, and fails once the bookings pass the budget: the file refers to the same tables or strings many
+        /// times over. The bookings are exact counts from the file, so the same file always fails at the same place.
+        /// What they do not count (options tables) is covered by measuring what the parse really allocated.
         /// </summary>
         private void Reserve(long claim)
         {
-            var allocated = GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart;
-            if (allocated + claim > Budget)
+            _claimed += claim + TableCost;
+            if (_claimed > Budget || GC.GetAllocatedBytesForCurrentThread() - _allocatedAtStart > 2 * Budget)
             {
                 throw new ModelFormatException(ModelErrorCodes.CorruptStructure,
-                    $"reading {_where} would take more memory than the {file.Length}-byte file can describe " +
-                    $"({allocated + claim} bytes, the limit is {Budget}): its tables or strings are referenced many times over; " +
-                    "the file is corrupt or malicious");
+                    $"reading {_where} would take more memory than the {file.Length}-byte file can describe (over {Budget} bytes): " +
+                    "its tables or strings are referenced many times over; the file is corrupt or malicious");
             }
         }
 
@@ -488,6 +499,13 @@ public static class ModelReader
             }
             return new ReadOnlyMemory<byte>(file, (int)offset, (int)size);
         }
+
+        /// <summary>
+        /// <see cref="CheckedLength"/> for a vector of the table being read (<see cref="_where"/>); the message is composed
+        /// only on failure, since this runs for every vector of every tensor.
+        /// </summary>
+        private int CheckedField(int length, int elementSize, string field) =>
+            length >= 0 && (long)length * elementSize <= file.Length ? length : CheckedLength(length, elementSize, $"{_where} {field}");
 
         /// <summary>A vector length, refused when the elements could not fit in the file (guards allocations).</summary>
         private int CheckedLength(int length, int elementSize, string what)

@@ -51,14 +51,67 @@ internal static class AssociatedFilesArchive
                 throw MetadataParser.Error($"{user} labels file '{name}' is {entry.Length} bytes, more than the {MaxTextBytes}-byte limit");
             }
             using var content = entry.Open();
-            data = new byte[entry.Length];
-            content.ReadExactly(data);
+            data = ReadUpTo(content, entry.Length, $"{user} labels file '{name}'");
+            // Zip readers do not all check these: a corrupt entry must not turn into wrong labels.
+            if (data.Length != entry.Length || Crc32(data) != entry.Crc32)
+            {
+                throw MetadataParser.Error($"{user} labels file '{name}' is corrupt: {data.Length} bytes with CRC-32 " +
+                                           $"{Crc32(data):x8}, but its zip entry declares {entry.Length} bytes with CRC-32 {entry.Crc32:x8}");
+            }
         }
         catch (Exception e) when (e is InvalidDataException or IOException or NotSupportedException or ArgumentException)
         {
             throw MetadataParser.Error($"the associated files zip is corrupt; reading labels file '{name}' of {user} failed: {e.Message}", e);
         }
         return SplitLines(data);
+    }
+
+    /// <summary>
+    /// The entry's bytes, read in chunks rather than into an array of the size the zip declares: a corrupt directory
+    /// can declare any size, and memory should follow the data that is really there.
+    /// </summary>
+    private static byte[] ReadUpTo(Stream content, long declared, string what)
+    {
+        using var data = new MemoryStream();
+        var chunk = new byte[16 << 10];
+        int n;
+        while ((n = content.Read(chunk)) > 0)
+        {
+            if (data.Length + n > declared)
+            {
+                throw MetadataParser.Error($"{what} holds more than the {declared} bytes its zip entry declares");
+            }
+            data.Write(chunk, 0, n);
+        }
+        return data.ToArray();
+    }
+
+    private static readonly uint[] CrcTable = MakeCrcTable();
+
+    /// <summary>The zip format's CRC-32 (reflected polynomial 0xEDB88320, initial and final value 0xFFFFFFFF).</summary>
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        }
+        return ~crc;
+    }
+
+    private static uint[] MakeCrcTable()
+    {
+        var table = new uint[256];
+        for (var n = 0u; n < 256; n++)
+        {
+            var c = n;
+            for (var k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+            table[n] = c;
+        }
+        return table;
     }
 
     /// <summary>One entry per line; "\r\n" and "\n" both end a line; a final line break does not add an empty label.</summary>

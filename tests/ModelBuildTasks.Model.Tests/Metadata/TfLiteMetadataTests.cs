@@ -314,6 +314,15 @@ public sealed class TfLiteMetadataTests
     }
 
     [TestMethod]
+    public void LabelsFileWithChangedBytesIsACodedError()
+    {
+        var zip = TfLiteMetadata.CreateAssociatedFiles(new Dictionary<string, byte[]> { ["labels.txt"] = "cat\ndog\n"u8.ToArray() });
+        var at = zip.AsSpan().IndexOf("dog"u8);
+        zip[at] = (byte)'f'; // same length, different bytes: only the CRC can tell
+        ReadFails(WithMetadata(TfLiteMetadata.Write(SampleInfo()), zip), "'labels.txt' is corrupt", "CRC-32");
+    }
+
+    [TestMethod]
     public void TensorCountDifferentFromTheGraphIsACodedError()
     {
         var info = SampleInfo() with { Inputs = [SampleInfo().Inputs[0], SampleInfo().Inputs[0]] };
