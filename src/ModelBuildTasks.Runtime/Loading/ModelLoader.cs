@@ -13,6 +13,9 @@ namespace ModelBuildTasks.Runtime.Loading;
 /// </summary>
 internal sealed class ModelLoader
 {
+    // One pinned byte array per session, with room for alignment.
+    private const long MaxArenaBytes = int.MaxValue - 1024;
+
     private readonly ModelGraph graph;
     private readonly KernelRegistry registry;
     private readonly Subgraph main;
@@ -118,6 +121,11 @@ internal sealed class ModelLoader
 
         // 4. Memory.
         var arena = PlanMemory(steps, inputs, outputs);
+        if (arena > MaxArenaBytes)
+        {
+            throw new ModelRuntimeException(RuntimeErrorCodes.UnsupportedModel,
+                $"the activations need {arena} bytes; a session can hold at most {MaxArenaBytes} (2 GB)");
+        }
         var scratch = steps.Length == 0 ? 0 : steps.Max(s => s.Kernel.ScratchBytesPerThread);
         var constantBytes = tensors.Where(t => t is { IsConstant: true }).Sum(t => t!.Constant!.LongLength);
         return new CompiledModel(tensors, steps, inputs, outputs, main.Operators.Count, foldedOps.ToArray(), arena,

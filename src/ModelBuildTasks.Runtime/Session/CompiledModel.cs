@@ -107,7 +107,16 @@ public sealed class CompiledModel
     public static CompiledModel FromGraph(ModelGraph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
-        return new ModelLoader(graph, KernelRegistry.Default).Build();
+        try
+        {
+            return new ModelLoader(graph, KernelRegistry.Default).Build();
+        }
+        catch (OverflowException e)
+        {
+            // Sizes are checked arithmetic: a tensor or plan beyond what one array can hold lands here.
+            throw new ModelRuntimeException(RuntimeErrorCodes.UnsupportedModel,
+                "the model's tensors are too large for this runtime (one tensor, or the activations of a session, must fit in 2 GB)", -1, e);
+        }
     }
 
     /// <summary>A new session (activation arena and worker threads of its own) on this model.</summary>

@@ -69,6 +69,17 @@ public sealed class LoadErrorTests
     }
 
     [TestMethod]
+    public void ActivationsBeyondTwoGigabytesAreRefusedAtLoad()
+    {
+        var m = new SingleOpModel();
+        var x = m.Input([1, 32768, 32768, 1]);
+        m.Op(BuiltinOperator.RELU, null, [x], m.Output([1, 32768, 32768, 1]));
+        var e = Assert.ThrowsExactly<ModelRuntimeException>(() => CompiledModel.Load(ModelWriter.ToBytes(m.Graph)));
+        Assert.AreEqual(RuntimeErrorCodes.UnsupportedModel, e.Code);
+        StringAssert.Contains(e.Message, "2 GB");
+    }
+
+    [TestMethod]
     public void CorruptFilesAreModelFormatErrors()
     {
         var good = ModelWriter.ToBytes(TinyModels.AddThenSquare());

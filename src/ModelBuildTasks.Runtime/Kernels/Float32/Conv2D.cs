@@ -261,6 +261,13 @@ internal sealed unsafe class Conv2D : Kernel
                     continue;
                 }
                 var src = input + ((nint)(b * g.InH + iy) * g.InW) * c;
+                if (g.DilationW == 1 && ix0 >= 0 && ix0 + g.KW <= g.InW)
+                {
+                    // The whole window row is inside the image and contiguous in NHWC: one copy (matters for few channels).
+                    Buffer.MemoryCopy(src + (nint)ix0 * c, dst, rowLength * sizeof(float), rowLength * sizeof(float));
+                    dst += rowLength;
+                    continue;
+                }
                 for (var kx = 0; kx < g.KW; kx++)
                 {
                     var ix = ix0 + kx * g.DilationW;

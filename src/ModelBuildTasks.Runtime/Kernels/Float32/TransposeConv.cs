@@ -139,22 +139,33 @@ internal sealed unsafe class TransposeConv : Kernel
                 {
                     dst[oc] = j.Bias[oc];
                 }
-                for (var ky = 0; ky < g.KH; ky++)
+                // Only taps with (o + pad − k) divisible by the stride reach an input pixel: start at the
+                // first such k and step by the stride (ascending k, so the sum order is unchanged).
+                for (var ky = (oy + g.PadTop) % g.StrideH; ky < g.KH; ky += g.StrideH)
                 {
                     var ty = oy + g.PadTop - ky;
-                    if (ty < 0 || ty % g.StrideH != 0 || ty / g.StrideH >= g.InH)
+                    if (ty < 0)
+                    {
+                        break;
+                    }
+                    var iy = ty / g.StrideH;
+                    if (iy >= g.InH)
                     {
                         continue;
                     }
-                    var iy = ty / g.StrideH;
-                    for (var kx = 0; kx < g.KW; kx++)
+                    for (var kx = (ox + g.PadLeft) % g.StrideW; kx < g.KW; kx += g.StrideW)
                     {
                         var tx = ox + g.PadLeft - kx;
-                        if (tx < 0 || tx % g.StrideW != 0 || tx / g.StrideW >= g.InW)
+                        if (tx < 0)
+                        {
+                            break;
+                        }
+                        var ix = tx / g.StrideW;
+                        if (ix >= g.InW)
                         {
                             continue;
                         }
-                        var src = j.Input + (((nint)b * g.InH + iy) * g.InW + tx / g.StrideW) * c;
+                        var src = j.Input + (((nint)b * g.InH + iy) * g.InW + ix) * c;
                         for (var oc = 0; oc < g.OutC; oc++)
                         {
                             dst[oc] += Dot(src, j.Filter + (((nint)oc * g.KH + ky) * g.KW + kx) * c, c);
