@@ -165,6 +165,10 @@ internal sealed class ChannelRequantizer
             inner *= filter.Shape[d];
         }
         var channels = filter.Shape[channelAxis];
+        s.Require(zeros.Length <= 1 || zeros.Length == channels,
+            $"filter {filter} has {zeros.Length} zero points; expected 1 or {channels}");
+        s.Require(q is null || q.Scale.Length <= 1 || q.Scale.Length == channels,
+            $"filter {filter} has {q?.Scale.Length} scales; expected 1 or {channels}");
         var result = GC.AllocateArray<short>(n + 16, pinned: true);
         for (var i = 0; i < n; i++)
         {

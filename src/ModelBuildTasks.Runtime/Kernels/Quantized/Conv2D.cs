@@ -14,10 +14,11 @@ namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 /// </summary>
 internal sealed unsafe class Conv2D : Kernel
 {
-    private const int PixelsPerItem = 4;
+    private const int PixelsPerItem = 8;
 
     private readonly ConvGeometry g;
     private readonly short[] weights;
+    private readonly PackedInt16Weights packed;
     private readonly ChannelRequantizer requantizer;
     private readonly TensorType type;
     private readonly short padValue;
@@ -54,15 +55,19 @@ internal sealed unsafe class Conv2D : Kernel
             $"output {y} does not match the convolution of {x} by {f} (expected [{g.Batch},{g.OutH},{g.OutW},{g.OutC}])");
         var k = g.KH * g.KW * g.InC;
         weights = ChannelRequantizer.WidenedWeights(s, f, 0);
+        packed = new PackedInt16Weights(weights, g.OutC, k);
         requantizer = ChannelRequantizer.Create(s, x, f, bias, y, o.FusedActivationFunction, weights, g.OutC, k);
         type = x.Type;
         padValue = (short)QuantInfo.Of(s, x).ZeroPoint;
-        ScratchBytesPerThread = (long)(k + 16) * sizeof(short);
+        // Four patch rows (8-bit path) of K rounded up to even, plus the panel sums.
+        ScratchBytesPerThread = (long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short) + 64 * sizeof(int) + 64;
         input = x.Index;
         output = y.Index;
     }
 
     public static Kernel Create(KernelSetup s) => new Conv2D(s);
+
+    private static int RowStride(int k) => (k + 1) / 2 * 2 + 16;
 
     public override void Run(RunContext context)
     {
@@ -70,6 +75,9 @@ internal sealed unsafe class Conv2D : Kernel
         {
             G = g,
             W = (short*)Unsafe.AsPointer(ref weights[0]),
+            Packed = packed.Data,
+            Pairs = packed.Pairs,
+            Panels = packed.Panels,
             Rq = requantizer.View,
             Type = type,
             Pad = padValue,
@@ -85,6 +93,9 @@ internal sealed unsafe class Conv2D : Kernel
     {
         public ConvGeometry G;
         public short* W;
+        public short* Packed;
+        public int Pairs;
+        public int Panels;
         public RequantizerView Rq;
         public TensorType Type;
         public short Pad;
@@ -96,25 +107,58 @@ internal sealed unsafe class Conv2D : Kernel
     private static void Body(void* state, int begin, int end, int thread)
     {
         ref var j = ref *(Job*)state;
-        var row = (short*)j.Scratch[thread];
         var k = j.G.KH * j.G.KW * j.G.InC;
         var pixels = j.G.OutputPixels;
-        for (var m = begin * PixelsPerItem; m < Math.Min(pixels, end * PixelsPerItem); m++)
+        var m0 = begin * PixelsPerItem;
+        var m1 = Math.Min(pixels, end * PixelsPerItem);
+        switch (j.Type)
         {
-            switch (j.Type)
-            {
-                case TensorType.INT8:
-                    Patch(ref j.G, (sbyte*)j.Input, m, j.Pad, row);
-                    IntGemm.Row(row, j.W, k, 0, j.G.OutC, j.Rq, (sbyte*)j.Output + (nint)m * j.G.OutC, false);
-                    break;
-                case TensorType.UINT8:
-                    Patch(ref j.G, j.Input, m, j.Pad, row);
-                    IntGemm.Row(row, j.W, k, 0, j.G.OutC, j.Rq, j.Output + (nint)m * j.G.OutC, false);
-                    break;
-                default:
+            case TensorType.INT8: Rows8(ref j, (sbyte*)j.Input, (sbyte*)j.Output, m0, m1, thread); break;
+            case TensorType.UINT8: Rows8(ref j, j.Input, j.Output, m0, m1, thread); break;
+            default:
+                var row = (short*)j.Scratch[thread];
+                for (var m = m0; m < m1; m++)
+                {
                     Patch(ref j.G, (short*)j.Input, m, j.Pad, row);
                     IntGemm.Row(row, j.W, k, 0, j.G.OutC, j.Rq, (short*)j.Output + (nint)m * j.G.OutC, true);
-                    break;
+                }
+                break;
+        }
+    }
+
+    /// <summary>8-bit activations: four pixels' patches at a time against each 16-channel weight panel.</summary>
+    private static void Rows8<T>(ref Job j, T* input, T* output, int m0, int m1, int thread)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var k = j.G.KH * j.G.KW * j.G.InC;
+        var stride = RowStride(k);
+        var rows = (short*)j.Scratch[thread];
+        var sums = (int*)(rows + PackedInt8Gemm.Rows * stride);
+        var outC = j.G.OutC;
+        for (var m = m0; m < m1; m += PackedInt8Gemm.Rows)
+        {
+            var count = Math.Min(PackedInt8Gemm.Rows, m1 - m);
+            for (var r = 0; r < count; r++)
+            {
+                Patch(ref j.G, input, m + r, j.Pad, rows + r * stride);
+                rows[r * stride + k] = 0;
+            }
+            var a1 = rows + (count > 1 ? stride : 0);
+            var a2 = rows + (count > 2 ? 2 * stride : 0);
+            var a3 = rows + (count > 3 ? 3 * stride : 0);
+            for (var p = 0; p < j.Panels; p++)
+            {
+                PackedInt8Gemm.Panel(rows, a1, a2, a3, j.Packed + (nint)p * j.Pairs * 32, j.Pairs, sums);
+                var c0 = p * PackedInt16Weights.Columns;
+                var c1 = Math.Min(outC, c0 + PackedInt16Weights.Columns);
+                for (var r = 0; r < count; r++)
+                {
+                    var dst = output + (nint)(m + r) * outC;
+                    for (var c = c0; c < c1; c++)
+                    {
+                        IntElements.Set(dst, c, j.Rq.Requantize(sums[r * PackedInt16Weights.Columns + c - c0], c));
+                    }
+                }
             }
         }
     }
