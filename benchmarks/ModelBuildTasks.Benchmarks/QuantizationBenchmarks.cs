@@ -3,6 +3,7 @@ using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Format;
 using ModelBuildTasks.Optimization;
 using ModelBuildTasks.TestSupport;
+using OptimizationKind = ModelBuildTasks.Optimization.Optimization;
 
 namespace ModelBuildTasks.Benchmarks;
 
@@ -19,16 +20,16 @@ public class QuantizationBenchmarks
     public void Setup()
     {
         var original = ModelReader.ReadFile(Corpus.GetPath("pose_landmark_heavy"));
-        _float32 = Optimizer.Optimize(original, OptimizationOptions.For(Optimization.Float32)).Model;
+        _float32 = Optimizer.Optimize(original, OptimizationOptions.For(OptimizationKind.Float32)).Model;
     }
 
     [Benchmark]
-    public ModelGraph Float16() => Optimizer.Optimize(_float32, OptimizationOptions.For(Optimization.Float16)).Model;
+    public ModelGraph Float16() => Optimizer.Optimize(_float32, OptimizationOptions.For(OptimizationKind.Float16)).Model;
 
     [Benchmark]
-    public ModelGraph DynamicRange() => Optimizer.Optimize(_float32, OptimizationOptions.For(Optimization.Dynamic)).Model;
+    public ModelGraph DynamicRange() => Optimizer.Optimize(_float32, OptimizationOptions.For(OptimizationKind.Dynamic)).Model;
 
     /// <summary>The float32 pass itself (float16 → float32 of every weight), the first step of every quantization.</summary>
     [Benchmark]
-    public ModelGraph DequantizeToFloat32() => Optimizer.Optimize(_float32, OptimizationOptions.For(Optimization.Float32)).Model;
+    public ModelGraph DequantizeToFloat32() => Optimizer.Optimize(_float32, OptimizationOptions.For(OptimizationKind.Float32)).Model;
 }
