@@ -31,18 +31,30 @@ internal static class Fidelity
         return noise == 0 ? 200 : signal == 0 ? -200 : Math.Min(200, 10 * Math.Log10(signal / noise));
     }
 
-    /// <summary>The smallest output cosine and the mean output SQNR of a candidate run against the reference.</summary>
+    /// <summary>
+    /// The smallest cosine and the mean SQNR over the outputs with more than one element (a cosine of a single value
+    /// only says whether its sign agrees, so scores and flags are left out).
+    /// </summary>
     public static (double MinCosine, double MeanSqnrDb) Compare(OracleResult reference, OracleResult candidate)
     {
         var min = 1.0;
         var sqnr = 0.0;
+        var counted = 0;
         for (var i = 0; i < reference.Outputs.Count; i++)
         {
             var r = reference.Outputs[i].AsFloats();
             var c = candidate.Outputs[i].AsFloats();
-            min = Math.Min(min, Cosine(r, c));
-            sqnr += SqnrDb(r, c);
+            if (r.Length != c.Length)
+            {
+                throw new AssertFailedException($"output {i} has {c.Length} elements, the reference {r.Length}");
+            }
+            if (r.Length > 1)
+            {
+                min = Math.Min(min, Cosine(r, c));
+                sqnr += SqnrDb(r, c);
+                counted++;
+            }
         }
-        return (min, sqnr / reference.Outputs.Count);
+        return (min, counted == 0 ? 200 : sqnr / counted);
     }
 }
