@@ -95,7 +95,7 @@ internal static class EvaluateCommand
         Table(w, r.Outputs);
         if (r.Layers.Count > 0)
         {
-            w.WriteLine("layers, worst first:");
+            w.WriteLine($"layers, worst first ({r.Layers.Count} of {r.LayersCompared} compared):");
             Table(w, r.Layers);
         }
         return w.ToString().TrimEnd();

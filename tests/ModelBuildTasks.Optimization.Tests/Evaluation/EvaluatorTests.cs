@@ -132,6 +132,7 @@ public sealed class EvaluatorTests
 
         Assert.AreEqual(7, report.Samples);
         Assert.AreEqual(1, report.Layers.Count);
+        Assert.AreEqual(2, report.LayersCompared);
         CollectionAssert.AreEqual(Enumerable.Range(1, 7).ToArray(), progress.Reports.Select(p => p.Done).ToArray());
         Assert.IsTrue(progress.Reports.All(p => p.Stage == "evaluation" && p.Total == 7));
     }
