@@ -142,7 +142,7 @@ public static class WeightClusterer
         var copy = ModelCloner.Clone(model);
         var clustered = new List<ClusteredTensor>();
         var changes = new List<OptimizationChange>();
-        foreach (var weight in WeightLocator.Find(copy, densify: true))
+        foreach (var weight in WeightLocator.Find(copy))
         {
             if (weight.ElementCount < options.MinElements)
             {
@@ -154,6 +154,7 @@ public static class WeightClusterer
             {
                 continue;
             }
+            WeightLocator.Densify(copy, weight);
             var tensor = weight.Constant;
             var perChannel = rule?.PerChannel ?? options.PerChannel;
             var axis = weight.OutputAxis;

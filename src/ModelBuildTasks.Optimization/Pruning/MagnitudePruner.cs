@@ -73,7 +73,7 @@ public static class MagnitudePruner
         var copy = ModelCloner.Clone(model);
         var pruned = new List<PrunedTensor>();
         var changes = new List<OptimizationChange>();
-        foreach (var weight in WeightLocator.Find(copy, densify: true))
+        foreach (var weight in WeightLocator.Find(copy))
         {
             if (weight.ElementCount < options.MinElements)
             {
@@ -86,6 +86,7 @@ public static class MagnitudePruner
             {
                 continue;
             }
+            WeightLocator.Densify(copy, weight);
             var tensor = weight.Constant;
             var values = WeightValues.Read(tensor);
             var before = ZeroFraction(values);

@@ -68,7 +68,7 @@ public static class SparseEncoder
         var copy = ModelCloner.Clone(model);
         var report = new List<EncodedTensor>();
         var changes = new List<OptimizationChange>();
-        var all = WeightLocator.Find(copy, densify: false);
+        var all = WeightLocator.Find(copy);
         foreach (var subgraph in copy.Subgraphs)
         {
             var weights = all.FindAll(w => ReferenceEquals(w.Subgraph, subgraph) && !w.IsSparse);
