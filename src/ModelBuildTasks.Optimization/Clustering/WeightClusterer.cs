@@ -111,8 +111,9 @@ public sealed record ClusteringOptions
 /// <param name="ChannelAxis">The output-channel axis (the per-channel quantization axis).</param>
 /// <param name="UniqueValuesBefore">Distinct stored values before.</param>
 /// <param name="UniqueValuesAfter">Distinct stored values after.</param>
+/// <param name="WeightSqnrDb">SQNR of the clustered weights against the original ones, in dB (a per-layer error hint).</param>
 public sealed record ClusteredTensor(string Name, string OpType, long Elements, int Clusters, bool PerChannel, int ChannelAxis,
-    int UniqueValuesBefore, int UniqueValuesAfter);
+    int UniqueValuesBefore, int UniqueValuesAfter, double WeightSqnrDb);
 
 /// <summary>The clustered model and what was clustered. The input model is never modified.</summary>
 /// <param name="Model">The new model.</param>
@@ -141,7 +142,7 @@ public static class WeightClusterer
         var copy = ModelCloner.Clone(model);
         var clustered = new List<ClusteredTensor>();
         var changes = new List<OptimizationChange>();
-        foreach (var weight in WeightLocator.Find(copy, densify: true))
+        foreach (var weight in WeightLocator.Find(copy))
         {
             if (weight.ElementCount < options.MinElements)
             {
@@ -153,6 +154,7 @@ public static class WeightClusterer
             {
                 continue;
             }
+            WeightLocator.Densify(copy, weight);
             var tensor = weight.Constant;
             var perChannel = rule?.PerChannel ?? options.PerChannel;
             var axis = weight.OutputAxis;
@@ -163,12 +165,14 @@ public static class WeightClusterer
             }
             var uniqueBefore = WeightValues.UniqueValues(tensor);
             var values = WeightValues.Read(tensor);
+            var original = (float[])values.Clone();
             var seed = options.Seed ^ StableHash(tensor.Name);
             ClusterValues(values, tensor.Shape, perChannel ? axis : -1, k, rule?.Initialization ?? options.Initialization,
                 options.PreserveSparsity, seed, options.MaxIterations);
             tensor.Data = WeightValues.Write(tensor, values);
             var uniqueAfter = WeightValues.UniqueValues(tensor);
-            clustered.Add(new ClusteredTensor(tensor.Name, weight.OpType, values.Length, k, perChannel, axis, uniqueBefore, uniqueAfter));
+            var sqnr = MagnitudePruner.SqnrDb(original, WeightValues.Read(tensor));
+            clustered.Add(new ClusteredTensor(tensor.Name, weight.OpType, values.Length, k, perChannel, axis, uniqueBefore, uniqueAfter, sqnr));
             changes.Add(new OptimizationChange("cluster", tensor.Name,
                 $"{uniqueBefore} -> {uniqueAfter} distinct values ({k} clusters{(perChannel ? " per channel" : "")})",
                 tensor.Data.Length, tensor.Data.Length));

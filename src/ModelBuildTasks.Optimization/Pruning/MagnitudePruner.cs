@@ -10,7 +10,12 @@ namespace ModelBuildTasks.Optimization.Pruning;
 /// <param name="SparsityBefore">Fraction of exact zeros before.</param>
 /// <param name="SparsityAfter">Fraction of exact zeros after.</param>
 /// <param name="Pattern">The pattern applied.</param>
-public sealed record PrunedTensor(string Name, string OpType, long Elements, double SparsityBefore, double SparsityAfter, SparsityPattern Pattern);
+/// <param name="WeightSqnrDb">
+/// Signal-to-quantization-noise ratio of the pruned weights against the original ones, in dB (higher is closer;
+/// infinity when nothing changed): a data-free hint of which layer the pruning hurts most.
+/// </param>
+public sealed record PrunedTensor(string Name, string OpType, long Elements, double SparsityBefore, double SparsityAfter,
+    SparsityPattern Pattern, double WeightSqnrDb);
 
 /// <summary>The pruned model and what was pruned. The input model is never modified.</summary>
 public sealed class PruningResult
@@ -68,7 +73,7 @@ public static class MagnitudePruner
         var copy = ModelCloner.Clone(model);
         var pruned = new List<PrunedTensor>();
         var changes = new List<OptimizationChange>();
-        foreach (var weight in WeightLocator.Find(copy, densify: true))
+        foreach (var weight in WeightLocator.Find(copy))
         {
             if (weight.ElementCount < options.MinElements)
             {
@@ -81,14 +86,16 @@ public static class MagnitudePruner
             {
                 continue;
             }
+            WeightLocator.Densify(copy, weight);
             var tensor = weight.Constant;
             var values = WeightValues.Read(tensor);
             var before = ZeroFraction(values);
             var mask = Mask(weight, values, pattern, target);
             var bytesBefore = tensor.Data.Length;
             tensor.Data = WeightValues.WithZeros(tensor, mask);
-            var after = ZeroFraction(WeightValues.Read(tensor));
-            pruned.Add(new PrunedTensor(tensor.Name, weight.OpType, values.Length, before, after, pattern));
+            var newValues = WeightValues.Read(tensor);
+            var after = ZeroFraction(newValues);
+            pruned.Add(new PrunedTensor(tensor.Name, weight.OpType, values.Length, before, after, pattern, SqnrDb(values, newValues)));
             changes.Add(new OptimizationChange("prune", tensor.Name,
                 $"{pattern} {before:P1} -> {after:P1} zeros", bytesBefore, tensor.Data.Length));
         }
@@ -112,6 +119,23 @@ public static class MagnitudePruner
             SparsityPatternKind.NOfM => PruningMasks.NOfM(magnitude, shape, weight.InputAxis, pattern.N, pattern.M),
             _ => PruningMasks.Unstructured(magnitude, count),
         };
+    }
+
+    /// <summary>10·log10(Σ original² / Σ (original − changed)²); +∞ when nothing changed. NaN weights are ignored.</summary>
+    internal static double SqnrDb(ReadOnlySpan<float> original, ReadOnlySpan<float> changed)
+    {
+        double signal = 0, noise = 0;
+        for (var i = 0; i < original.Length; i++)
+        {
+            if (float.IsNaN(original[i]) || float.IsNaN(changed[i]))
+            {
+                continue;
+            }
+            signal += (double)original[i] * original[i];
+            var d = (double)original[i] - changed[i];
+            noise += d * d;
+        }
+        return noise == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal / noise);
     }
 
     internal static double ZeroFraction(ReadOnlySpan<float> values)

@@ -57,22 +57,43 @@ internal static class WeightLocator
 {
     private const string MediaPipeTransposeConv = "Convolution2DTransposeBias";
 
-    /// <summary>
-    /// The weights of every subgraph in operator order. With <paramref name="densify"/>, sparse weights are first made
-    /// dense in place (their DENSIFY operators removed) so callers can rewrite their values; without it they are
-    /// returned as they are. The model must be a copy the caller owns.
-    /// </summary>
-    public static List<WeightTensor> Find(ModelGraph model, bool densify)
+    /// <summary>The weights of every subgraph in operator order (sparse ones as they are).</summary>
+    public static List<WeightTensor> Find(ModelGraph model)
     {
         var result = new List<WeightTensor>();
         foreach (var subgraph in model.Subgraphs)
         {
-            result.AddRange(Find(model, subgraph, densify));
+            result.AddRange(Find(model, subgraph));
         }
         return result;
     }
 
-    private static List<WeightTensor> Find(ModelGraph model, Subgraph subgraph, bool densify)
+    /// <summary>
+    /// Makes a sparse weight dense in place so its values can be rewritten: decodes its data and removes the DENSIFY
+    /// operators that read it (their readers now read the constant). The model must be a copy the caller owns.
+    /// </summary>
+    public static void Densify(ModelGraph model, WeightTensor weight)
+    {
+        var root = weight.Constant;
+        if (root.Sparsity is null)
+        {
+            return;
+        }
+        root.Data = SparseTensorCodec.Decode(root.Data.Span, TensorTypes.ElementSize(root.Type), root.Shape, root.Sparsity);
+        root.Sparsity = null;
+        var editor = new SubgraphEditor(model, weight.Subgraph);
+        foreach (var op in editor.ConsumersOf(root))
+        {
+            if (op.Code.Builtin == BuiltinOperator.DENSIFY && op.Outputs.Count == 1 && op.Outputs[0] is { } densified)
+            {
+                editor.ReplaceUses(densified, root);
+                editor.RemoveOperator(op);
+            }
+        }
+        editor.Commit();
+    }
+
+    private static List<WeightTensor> Find(ModelGraph model, Subgraph subgraph)
     {
         var editor = new SubgraphEditor(model, subgraph);
         var uses = new Dictionary<Tensor, (Operator First, List<Tensor> Chain, HashSet<(Operator, int)> Slots)>(ReferenceEqualityComparer.Instance);
@@ -109,27 +130,11 @@ internal static class WeightLocator
         foreach (var root in order)
         {
             var (first, chain, slots) = uses[root];
-            if (!OnlyWeightUses(editor, chain, slots))
+            if (OnlyWeightUses(editor, chain, slots))
             {
-                continue;
+                found.Add(new WeightTensor(subgraph, root, first));
             }
-            if (densify && root.Sparsity is not null)
-            {
-                var elementSize = TensorTypes.ElementSize(root.Type);
-                root.Data = SparseTensorCodec.Decode(root.Data.Span, elementSize, root.Shape, root.Sparsity);
-                root.Sparsity = null;
-                foreach (var t in chain)
-                {
-                    if (editor.ProducerOf(t) is { Code.Builtin: BuiltinOperator.DENSIFY } densifyOp)
-                    {
-                        editor.ReplaceUses(t, root);
-                        editor.RemoveOperator(densifyOp);
-                    }
-                }
-            }
-            found.Add(new WeightTensor(subgraph, root, first));
         }
-        editor.Commit();
         return found;
     }
 

@@ -68,7 +68,7 @@ public static class SparseEncoder
         var copy = ModelCloner.Clone(model);
         var report = new List<EncodedTensor>();
         var changes = new List<OptimizationChange>();
-        var all = WeightLocator.Find(copy, densify: false);
+        var all = WeightLocator.Find(copy);
         foreach (var subgraph in copy.Subgraphs)
         {
             var weights = all.FindAll(w => ReferenceEquals(w.Subgraph, subgraph) && !w.IsSparse);
@@ -137,16 +137,19 @@ public static class SparseEncoder
                 }
             }
         }
-        (SparseTensor, SparseBlock)? best = null;
+        // Compare sizes without building; build only the winner.
+        var bestLayout = SparseBlock.None;
+        var bestBytes = long.MaxValue;
         foreach (var layout in candidates)
         {
-            var sparse = SparseTensorCodec.Encode(t.Data.Span, elementSize, t.Shape, layout);
-            if (best is null || sparse.PayloadBytes < best.Value.Item1.PayloadBytes)
+            var bytes = SparseTensorCodec.EncodedPayloadBytes(t.Data.Span, elementSize, t.Shape, layout);
+            if (bytes < bestBytes)
             {
-                best = (sparse, layout);
+                bestBytes = bytes;
+                bestLayout = layout;
             }
         }
-        return best;
+        return (SparseTensorCodec.Encode(t.Data.Span, elementSize, t.Shape, bestLayout), bestLayout);
     }
 
     /// <summary>Raises the <c>min_runtime_version</c> metadata (if present) to <paramref name="version"/>.</summary>

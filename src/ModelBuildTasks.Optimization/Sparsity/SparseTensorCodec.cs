@@ -54,81 +54,36 @@ public static class SparseTensorCodec
     /// <exception cref="OptimizationException">The shape, data length or block does not fit (MBT2002).</exception>
     public static SparseTensor Encode(ReadOnlySpan<byte> dense, int elementSize, ReadOnlySpan<int> shape, SparseBlock block = default)
     {
+        var layout = new Layout(dense, elementSize, shape, block);
         var rank = shape.Length;
-        var blockSize = Math.Max(1, block.Size);
-        CheckDense(dense, elementSize, shape);
-        if (blockSize > 1 && (block.Axis < 0 || block.Axis >= rank || shape[block.Axis] % blockSize != 0))
-        {
-            throw Invalid($"a block of {blockSize} along axis {block.Axis} does not tile shape [{string.Join(",", shape.ToArray())}]");
-        }
-        if (rank == 0)
-        {
-            throw Invalid("a scalar cannot be stored sparse");
-        }
-
-        // Shape in block units, and the element stride of one step along each blocked dimension.
-        var blockedShape = new int[rank];
-        var stride = new long[rank];
-        long s = 1;
-        for (var d = rank - 1; d >= 0; d--)
-        {
-            stride[d] = s;
-            s *= shape[d];
-        }
-        var blockedStride = new long[rank];
-        for (var d = 0; d < rank; d++)
-        {
-            var inBlock = blockSize > 1 && d == block.Axis ? blockSize : 1;
-            blockedShape[d] = shape[d] / inBlock;
-            blockedStride[d] = stride[d] * inBlock;
-        }
-        var memberStride = blockSize > 1 ? stride[block.Axis] : 1;
-
-        long rows = 1;
-        for (var d = 0; d < rank - 1; d++)
-        {
-            rows *= blockedShape[d];
-        }
-        var columns = blockedShape[rank - 1];
-        var segments = new int[checked((int)rows + 1)];
+        var segments = new int[checked((int)layout.Rows + 1)];
         var indices = new List<int>();
         var values = new MemoryStream();
-        var rowCoordinates = new int[Math.Max(0, rank - 1)];
+        var rowCoordinates = new int[rank - 1];
         long rowBase = 0;
-        for (long row = 0; row < rows; row++)
+        for (long row = 0; row < layout.Rows; row++)
         {
-            for (var c = 0; c < columns; c++)
+            for (var c = 0; c < layout.Columns; c++)
             {
-                var start = rowBase + c * blockedStride[rank - 1];
-                if (BlockIsZero(dense, elementSize, start, memberStride, blockSize))
+                var start = rowBase + c * layout.ColumnStride;
+                if (layout.BlockIsZero(dense, start))
                 {
                     continue;
                 }
                 indices.Add(c);
-                for (var j = 0; j < blockSize; j++)
+                for (var j = 0; j < layout.BlockSize; j++)
                 {
-                    values.Write(dense.Slice((int)((start + j * memberStride) * elementSize), elementSize));
+                    values.Write(dense.Slice((int)((start + j * layout.MemberStride) * elementSize), elementSize));
                 }
             }
             segments[row + 1] = indices.Count;
-            // Next row: a mixed-radix counter over the blocked leading dimensions.
-            for (var d = rank - 2; d >= 0; d--)
-            {
-                rowCoordinates[d]++;
-                rowBase += blockedStride[d];
-                if (rowCoordinates[d] < blockedShape[d])
-                {
-                    break;
-                }
-                rowBase -= blockedStride[d] * blockedShape[d];
-                rowCoordinates[d] = 0;
-            }
+            rowBase = layout.NextRow(rowCoordinates, rowBase);
         }
 
         var levels = new List<DimensionMetadataT>(rank + 1);
         for (var d = 0; d < rank - 1; d++)
         {
-            levels.Add(new DimensionMetadataT { Format = DimensionType.DENSE, DenseSize = blockedShape[d] });
+            levels.Add(new DimensionMetadataT { Format = DimensionType.DENSE, DenseSize = layout.BlockedShape[d] });
         }
         levels.Add(new DimensionMetadataT
         {
@@ -142,14 +97,128 @@ public static class SparseTensorCodec
             traversal.Add(d);
         }
         List<int>? blockMap = null;
-        if (blockSize > 1)
+        if (layout.BlockSize > 1)
         {
             traversal.Add(rank);
             blockMap = [block.Axis];
-            levels.Add(new DimensionMetadataT { Format = DimensionType.DENSE, DenseSize = blockSize });
+            levels.Add(new DimensionMetadataT { Format = DimensionType.DENSE, DenseSize = layout.BlockSize });
         }
         var parameters = new SparsityParametersT { TraversalOrder = traversal, BlockMap = blockMap, DimMetadata = levels };
         return new SparseTensor(values.ToArray(), parameters);
+    }
+
+    /// <summary>
+    /// The <see cref="SparseTensor.PayloadBytes"/> that <see cref="Encode"/> would produce, computed without building
+    /// anything (so a caller can compare layouts cheaply).
+    /// </summary>
+    public static long EncodedPayloadBytes(ReadOnlySpan<byte> dense, int elementSize, ReadOnlySpan<int> shape, SparseBlock block = default)
+    {
+        var layout = new Layout(dense, elementSize, shape, block);
+        var rowCoordinates = new int[shape.Length - 1];
+        long rowBase = 0;
+        long kept = 0;
+        var maxColumn = 0;
+        for (long row = 0; row < layout.Rows; row++)
+        {
+            for (var c = 0; c < layout.Columns; c++)
+            {
+                if (!layout.BlockIsZero(dense, rowBase + c * layout.ColumnStride))
+                {
+                    kept++;
+                    maxColumn = Math.Max(maxColumn, c);
+                }
+            }
+            rowBase = layout.NextRow(rowCoordinates, rowBase);
+        }
+        return kept * layout.BlockSize * elementSize + kept * IndexSize(maxColumn) + (layout.Rows + 1) * IndexSize(kept);
+    }
+
+    /// <summary>Bytes per entry of the smallest index vector type holding <paramref name="max"/>.</summary>
+    private static int IndexSize(long max) => max <= byte.MaxValue ? 1 : max <= ushort.MaxValue ? 2 : 4;
+
+    /// <summary>
+    /// The converter's layout of a tensor: "rows" are all positions of the leading dimensions (in block units), the
+    /// last dimension is the CSR column; a block is <see cref="BlockSize"/> elements <see cref="MemberStride"/> apart.
+    /// </summary>
+    private readonly struct Layout
+    {
+        public Layout(ReadOnlySpan<byte> dense, int elementSize, ReadOnlySpan<int> shape, SparseBlock block)
+        {
+            var rank = shape.Length;
+            BlockSize = Math.Max(1, block.Size);
+            ElementSize = elementSize;
+            CheckDense(dense, elementSize, shape);
+            if (rank == 0)
+            {
+                throw Invalid("a scalar cannot be stored sparse");
+            }
+            if (BlockSize > 1 && (block.Axis < 0 || block.Axis >= rank || shape[block.Axis] % BlockSize != 0))
+            {
+                throw Invalid($"a block of {BlockSize} along axis {block.Axis} does not tile shape [{string.Join(",", shape.ToArray())}]");
+            }
+            var stride = new long[rank];
+            long s = 1;
+            for (var d = rank - 1; d >= 0; d--)
+            {
+                stride[d] = s;
+                s *= shape[d];
+            }
+            BlockedShape = new int[rank];
+            BlockedStride = new long[rank];
+            for (var d = 0; d < rank; d++)
+            {
+                var inBlock = BlockSize > 1 && d == block.Axis ? BlockSize : 1;
+                BlockedShape[d] = shape[d] / inBlock;
+                BlockedStride[d] = stride[d] * inBlock;
+            }
+            MemberStride = BlockSize > 1 ? stride[block.Axis] : 1;
+            long rows = 1;
+            for (var d = 0; d < rank - 1; d++)
+            {
+                rows *= BlockedShape[d];
+            }
+            Rows = rows;
+            Columns = BlockedShape[rank - 1];
+            ColumnStride = BlockedStride[rank - 1];
+        }
+
+        public int BlockSize { get; }
+        public int ElementSize { get; }
+        public int[] BlockedShape { get; }
+        public long[] BlockedStride { get; }
+        public long MemberStride { get; }
+        public long Rows { get; }
+        public int Columns { get; }
+        public long ColumnStride { get; }
+
+        /// <summary>Moves to the next row: a mixed-radix counter over the blocked leading dimensions.</summary>
+        public long NextRow(int[] rowCoordinates, long rowBase)
+        {
+            for (var d = rowCoordinates.Length - 1; d >= 0; d--)
+            {
+                rowCoordinates[d]++;
+                rowBase += BlockedStride[d];
+                if (rowCoordinates[d] < BlockedShape[d])
+                {
+                    break;
+                }
+                rowBase -= BlockedStride[d] * BlockedShape[d];
+                rowCoordinates[d] = 0;
+            }
+            return rowBase;
+        }
+
+        public bool BlockIsZero(ReadOnlySpan<byte> dense, long start)
+        {
+            for (var j = 0; j < BlockSize; j++)
+            {
+                if (dense.Slice((int)((start + j * MemberStride) * ElementSize), ElementSize).ContainsAnyExcept((byte)0))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
     }
 
     /// <summary>
@@ -366,18 +435,6 @@ public static class SparseTensorCodec
             default:
                 throw Invalid($"SPARSE_CSR level {level} has no {what} vector");
         }
-    }
-
-    private static bool BlockIsZero(ReadOnlySpan<byte> dense, int elementSize, long start, long memberStride, int blockSize)
-    {
-        for (var j = 0; j < blockSize; j++)
-        {
-            if (dense.Slice((int)((start + j * memberStride) * elementSize), elementSize).ContainsAnyExcept((byte)0))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static void CheckDense(ReadOnlySpan<byte> dense, int elementSize, ReadOnlySpan<int> shape)

@@ -51,6 +51,8 @@ public sealed class MagnitudePrunerTests
             Assert.IsLessThanOrEqualTo(smallestKept, largestZeroed, $"{p.Name}: a larger weight was pruned before a smaller one");
         }
         Assert.AreEqual(target, (double)zeros / elements, 0.01, "overall sparsity");
+        // Dropping the smallest half (quarter) of the weights removes far less than half of their energy.
+        Assert.IsTrue(result.Tensors.All(t => t.WeightSqnrDb > 0 && !double.IsInfinity(t.WeightSqnrDb)));
         Assert.AreEqual(target, result.OverallSparsity, 0.01, "reported overall sparsity");
     }
 

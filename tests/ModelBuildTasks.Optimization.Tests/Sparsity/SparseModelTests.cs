@@ -136,6 +136,11 @@ public sealed class SparseModelTests
             "weights read through DENSIFY are pruned too");
         var encoded = EncodeAndCheck(result.Model);
         Assert.IsGreaterThanOrEqualTo(Count(original, BuiltinOperator.DENSIFY), Count(encoded.Model, BuiltinOperator.DENSIFY));
+
+        // Sparse weights that are not pruned keep their sparse storage untouched.
+        var skipped = MagnitudePruner.Prune(original, new PruningOptions { Rules = [PruningRule.Skip()] });
+        Assert.IsEmpty(skipped.Tensors);
+        CollectionAssert.AreEqual(ModelWriter.ToBytes(original), ModelWriter.ToBytes(skipped.Model));
     }
 
     [TestMethod]

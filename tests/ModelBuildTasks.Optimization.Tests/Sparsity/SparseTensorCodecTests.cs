@@ -40,6 +40,7 @@ public sealed class SparseTensorCodecTests
 
         CollectionAssert.AreEqual(dense, decoded);
         Assert.IsLessThan(dense.Length, sparse.Values.Length, "sparse values must be fewer than dense ones at 60 % zeros");
+        Assert.AreEqual(sparse.PayloadBytes, SparseTensorCodec.EncodedPayloadBytes(dense, elementSize, shape, new SparseBlock(axis, block)));
     }
 
     [TestMethod]
