@@ -210,7 +210,7 @@ public sealed class BudgetAnalyzerTests
 
         var stale = diagnostics.Single(d => d.Id == "MBT3010");
         Assert.AreEqual(DiagnosticSeverity.Warning, stale.Severity);
-        StringAssert.Contains(stale.GetMessage(), "written by ModelBuildTasks 0.0.9+abc but the generator is 0.1.0");
+        StringAssert.Contains(stale.GetMessage(), $"written by ModelBuildTasks 0.0.9+abc but the generator is {CardBuilder.ToolVersion}: the card is stale");
         Assert.AreEqual(1, diagnostics.Count(d => d.Id == "MBT3001"));
     }
 

@@ -54,6 +54,21 @@ public sealed class NamingTests
     }
 
     [TestMethod]
+    [DataRow("Inputs", "InputsModel")]
+    [DataRow("Run", "RunModel")]
+    [DataRow("ModelInfo", "ModelInfoModel")]
+    public void ClassNameEqualToAGeneratedMemberGetsASuffix(string className, string expected)
+    {
+        var card = TestCards.QuantizedClassifier();
+        card["className"] = className;
+
+        var result = GeneratorHarness.Generate([CardFile.Of("c", card)]);
+
+        Assert.IsNotNull(result.Compilation.GetTypeByMetadataName("TestApp." + expected));
+        Assert.IsEmpty(GeneratorHarness.Problems(result.Compilation));
+    }
+
+    [TestMethod]
     [DataRow("123-model", "Model123Model")]
     [DataRow("pose_landmark_full", "PoseLandmarkFull")]
     [DataRow("my model (v2).final", "MyModelV2Final")]

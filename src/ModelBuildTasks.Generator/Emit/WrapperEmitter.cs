@@ -14,7 +14,7 @@ internal sealed class WrapperEmitter
     private const string Runtime = "global::ModelBuildTasks.Runtime";
 
     // Members and nested types every wrapper has; tensor members must not take these names.
-    private static readonly string[] Reserved =
+    internal static readonly string[] Reserved =
     {
         "Inputs", "Outputs", "ModelInfo", "Prediction", "Run", "Predict", "PredictBatch", "RunBatch", "Create",
         "CreateAsync", "FromFile", "FromStream", "FromCompiledModel", "LoadCompiledModel", "LoadDeployedModel",
