@@ -13,9 +13,9 @@ namespace ModelBuildTasks.Generator.Tests.Harness;
 /// </summary>
 internal static class GeneratorHarness
 {
-    /// <summary>The language version wrappers must compile with (the generator promises C# 10 syntax at most).</summary>
+    /// <summary>The language version wrappers must compile with (the generator promises C# 9 syntax at most).</summary>
     public static readonly CSharpParseOptions ParseOptions =
-        new(LanguageVersion.CSharp10, DocumentationMode.Diagnose);
+        new(LanguageVersion.CSharp9, DocumentationMode.Diagnose);
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(LoadReferences);
 
