@@ -50,14 +50,14 @@ public sealed class BudgetAnalyzer : DiagnosticAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(
                     BudgetDescriptors.BadCard,
                     Location.Create(file.Path, default, default),
-                    $"{file.Path}: {result.Error}; rebuild the project so the ModelBuildTasks task rewrites it"));
+                    $"model card: {result.Error}; rebuild the project so the ModelBuildTasks task rewrites it"));
                 continue;
             }
             var location = ItemLocation(card, file.Path);
             if (StaleNote(card) is { } stale)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
-                    BudgetDescriptors.BadCard, location, DiagnosticSeverity.Warning, null, null, $"{file.Path}: {stale}"));
+                    BudgetDescriptors.BadCard, location, DiagnosticSeverity.Warning, null, null, $"{stale} ({file.Path})"));
             }
             var severity = card.Budgets.IsWarning ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
             foreach (var violation in BudgetChecker.Check(card))
