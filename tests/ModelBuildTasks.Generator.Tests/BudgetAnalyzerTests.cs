@@ -215,6 +215,20 @@ public sealed class BudgetAnalyzerTests
     }
 
     [TestMethod]
+    public void MissingRuntimeReferenceIsReportedOnce()
+    {
+        var off = Card();
+        off["generateWrapper"] = false;
+
+        var diagnostics = GeneratorHarness.Analyze([CardFile.Of("a", Card()), CardFile.Of("b", Card()), CardFile.Of("c", off)], withRuntime: false);
+
+        var d = diagnostics.Single();
+        Assert.AreEqual("MBT3011", d.Id);
+        AssertAtItem(d);
+        StringAssert.StartsWith(d.GetMessage(), "no wrapper was generated for mobilenet_v1_quant.tflite: the project does not reference ModelBuildTasks.Runtime;");
+    }
+
+    [TestMethod]
     public void AdditionalFilesWithoutTheCardMetadataAreIgnored()
     {
         var diagnostics = GeneratorHarness.Analyze([new CardFile("/app/readme.txt", "not json", Marked: false)]);
