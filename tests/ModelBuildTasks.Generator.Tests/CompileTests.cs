@@ -5,7 +5,7 @@ namespace ModelBuildTasks.Generator.Tests;
 
 /// <summary>
 /// Generated wrappers compile against the runtime with nullable on, every warning (all warning waves, missing XML
-/// docs included) an error, and C# 10: they must never break a user's build.
+/// docs included) an error, and C# 9: they must never break a user's build.
 /// </summary>
 [TestClass]
 public sealed class CompileTests

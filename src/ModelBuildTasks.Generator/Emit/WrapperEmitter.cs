@@ -14,7 +14,7 @@ internal sealed class WrapperEmitter
     private const string Runtime = "global::ModelBuildTasks.Runtime";
 
     // Members and nested types every wrapper has; tensor members must not take these names.
-    private static readonly string[] Reserved =
+    internal static readonly string[] Reserved =
     {
         "Inputs", "Outputs", "ModelInfo", "Prediction", "Run", "Predict", "PredictBatch", "RunBatch", "Create",
         "CreateAsync", "FromFile", "FromStream", "FromCompiledModel", "LoadCompiledModel", "LoadDeployedModel",
@@ -367,6 +367,15 @@ internal sealed class WrapperEmitter
         w.Line("return outputs;");
         w.Close();
         w.Line();
+        if (inputs.Count == 1)
+        {
+            var single = inputs[0];
+            w.Line($"/// <summary>Runs the model on the values of its only input, {Describe(single)}, and returns new output arrays.</summary>");
+            w.Line($"/// <param name=\"values\">{Literals.Int(single.Length)} values{ConversionNote(single, true)}.</param>");
+            w.Line("/// <returns>The outputs.</returns>");
+            w.Line($"public Outputs Predict(global::System.ReadOnlyMemory<{single.ValueType}> values) => Predict(new Inputs {{ {single.Member} = values }});");
+            w.Line();
+        }
         var dynamicNote = inputs.Exists(p => p.IsDynamic)
             ? " The model's dynamic batch dimension runs as one item per run with the static shape."
             : "";
