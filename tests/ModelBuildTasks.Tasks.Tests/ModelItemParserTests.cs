@@ -29,7 +29,7 @@ public sealed class ModelItemParserTests
         Assert.IsNull(s.ResourceName);
         Assert.IsTrue(s.GenerateWrapper);
         Assert.AreEqual("error", s.BudgetSeverity);
-        Assert.AreEqual("float32", s.InputType);
+        Assert.IsNull(s.InputType);
         Assert.AreEqual("minmax", s.Calibration);
         Assert.IsNull(s.MaxSize);
         Assert.AreEqual(Path.GetFullPath(Path.Combine(Path.GetTempPath(), "models/pose.tflite")), s.ModelPath);
@@ -38,7 +38,7 @@ public sealed class ModelItemParserTests
     [TestMethod]
     public void GpuDefaultsToFloat16()
     {
-        var (s, errors) = Parse(new() { ["Target"] = "GPU" });
+        var (s, errors) = Parse(new() { ["TargetDevice"] = "GPU" });
         Assert.IsEmpty(errors);
         Assert.AreEqual("float16", s!.Optimization);
         Assert.AreEqual("gpu", s.Target);
@@ -58,7 +58,7 @@ public sealed class ModelItemParserTests
     [TestMethod]
     public void EdgeTpuWithoutDataIsACodedConflict()
     {
-        var (s, errors) = Parse(new() { ["Target"] = "edgetpu" });
+        var (s, errors) = Parse(new() { ["TargetDevice"] = "edgetpu" });
         Assert.IsNull(s);
         Assert.AreEqual(TaskErrorCodes.Conflict, errors.Single().Code);
         StringAssert.Contains(errors[0].Message, "RepresentativeData");
@@ -148,7 +148,7 @@ public sealed class ModelItemParserTests
     [TestMethod]
     public void ABadProjectDefaultSaysItIsOne()
     {
-        var (_, errors) = Parse(new(), new Dictionary<string, string> { ["Target"] = "tpu" });
+        var (_, errors) = Parse(new(), new Dictionary<string, string> { ["TargetDevice"] = "tpu" });
         StringAssert.Contains(errors.Single().Message, "(project default)");
     }
 

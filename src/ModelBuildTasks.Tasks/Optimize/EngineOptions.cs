@@ -1,4 +1,6 @@
+using ModelBuildTasks.Model;
 using ModelBuildTasks.Optimization;
+using ModelBuildTasks.Optimization.Recipes;
 using ModelBuildTasks.Tasks.Settings;
 using OptimizationKind = ModelBuildTasks.Optimization.Optimization;
 
@@ -7,12 +9,15 @@ namespace ModelBuildTasks.Tasks.Optimize;
 /// <summary>Maps item settings onto the engine's <see cref="OptimizationOptions"/>. The one place that knows both.</summary>
 public static class EngineOptions
 {
-    /// <summary>The engine options for <paramref name="settings"/>, or coded errors for settings the engine cannot honour.</summary>
+    /// <summary>
+    /// The engine options for <paramref name="settings"/>, or coded errors for settings the engine cannot honour.
+    /// Reads the Recipe file (a malformed recipe throws the engine's coded error naming the file).
+    /// </summary>
     public static OptimizationOptions? Create(ModelItemSettings settings, List<SettingsError> errors)
     {
         var before = errors.Count;
-        // Optimization words map onto the engine's enum by name ("int16x8" → Int16x8), so schemes the engine adds are
-        // usable without changing this adapter; one it lacks is a clear error rather than a silent fallback.
+        // Optimization words map onto the engine's enum by name ("int16x8" → Int16x8), so a scheme the engine lacks
+        // (auto, until the accuracy-aware search lands) is a clear error rather than a silent fallback.
         if (!Enum.TryParse<OptimizationKind>(settings.Optimization, ignoreCase: true, out var kind) || kind == OptimizationKind.Float32)
         {
             errors.Add(new(TaskErrorCodes.NotAvailable, $"Optimization={settings.Optimization} is not available in this build of the engine"));
@@ -20,19 +25,54 @@ public static class EngineOptions
 
         if (!Enum.TryParse<OptimizationTarget>(settings.Target, ignoreCase: true, out var target))
         {
-            errors.Add(new(TaskErrorCodes.NotAvailable, $"Target={settings.Target} is not available in this build of the engine"));
+            errors.Add(new(TaskErrorCodes.NotAvailable, $"TargetDevice={settings.Target} is not available in this build of the engine"));
         }
 
         // Settings the engine has no option for yet: refuse rather than ignore them.
-        NotYet(settings.InputType != "float32", "InputType", errors);
-        NotYet(settings.OutputType != "float32", "OutputType", errors);
-        NotYet(settings.Calibration != "minmax", "Calibration", errors);
-        NotYet(settings.Recipe is not null, "Recipe", errors);
         NotYet(settings.Prune is not null, "Prune", errors);
         NotYet(settings.Cluster is not null, "Cluster", errors);
+        if (errors.Count != before)
+        {
+            return null;
+        }
 
-        return errors.Count == before ? new OptimizationOptions { Optimization = kind, Target = target } : null;
+        return new OptimizationOptions
+        {
+            Optimization = kind,
+            Target = target,
+            InputType = IoType(settings.InputType),
+            OutputType = IoType(settings.OutputType),
+            Calibration = settings.Calibration switch
+            {
+                "moving-average" => CalibrationMethod.MovingAverage,
+                "percentile" => CalibrationMethod.Percentile,
+                "mse" => CalibrationMethod.Mse,
+                _ => CalibrationMethod.MinMax,
+            },
+            Rules = settings.Recipe is null ? [] : LoadRecipe(settings.Recipe),
+        };
     }
+
+    private static IReadOnlyList<QuantizationRule> LoadRecipe(string path)
+    {
+        try
+        {
+            return QuantizationRecipe.Load(path);
+        }
+        catch (ModelFormatException e)
+        {
+            throw e.WithFile(path);
+        }
+    }
+
+    private static ModelIoType? IoType(string? word) => word switch
+    {
+        null => null,
+        "int8" => ModelIoType.Int8,
+        "uint8" => ModelIoType.UInt8,
+        "int16" => ModelIoType.Int16,
+        _ => ModelIoType.Float32,
+    };
 
     private static void NotYet(bool isSet, string name, List<SettingsError> errors)
     {

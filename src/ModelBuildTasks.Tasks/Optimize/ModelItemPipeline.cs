@@ -9,6 +9,7 @@ using ModelBuildTasks.Optimization;
 using ModelBuildTasks.Optimization.Data;
 using ModelBuildTasks.Optimization.Evaluation;
 using ModelBuildTasks.Optimization.ModelCards;
+using ModelBuildTasks.Optimization.Reporting;
 using ModelBuildTasks.Tasks.Locations;
 using ModelBuildTasks.Tasks.Settings;
 
@@ -17,7 +18,8 @@ namespace ModelBuildTasks.Tasks.Optimize;
 /// <summary>What optimizing one item produced.</summary>
 /// <param name="Card">The card written.</param>
 /// <param name="Elapsed">Wall time.</param>
-public sealed record ItemResult(ModelCard Card, TimeSpan Elapsed)
+/// <param name="Warnings">What the build should warn about: target constraints the model bends, figures that could not be measured.</param>
+public sealed record ItemResult(ModelCard Card, TimeSpan Elapsed, IReadOnlyList<ItemWarning> Warnings)
 {
     /// <summary>The one line the build logs per model: sizes, ratio, fidelity, time.</summary>
     public string SummaryLine()
@@ -33,6 +35,11 @@ public sealed record ItemResult(ModelCard Card, TimeSpan Elapsed)
             $"{c.Name}: {c.Optimization} {Sizes.Format(c.Original.Bytes)} -> {Sizes.Format(optimized.Bytes)} ({ratio * 100:0.#} %), {fidelity}, {Elapsed.TotalSeconds:0.0} s");
     }
 }
+
+/// <summary>A coded warning about one item.</summary>
+/// <param name="Code">An MBT code.</param>
+/// <param name="Message">What happened.</param>
+public sealed record ItemWarning(string Code, string Message);
 
 /// <summary>
 /// Optimizes one item end to end with the engine: read, optimize, write the model, evaluate, write report and card.
@@ -73,7 +80,8 @@ public static class ModelItemPipeline
         var baselineBytes = settings.Baseline is null ? (long?)null : BaselineFile.ReadBytes(settings.Baseline);
         var originalBytes = File.ReadAllBytes(settings.ModelPath);
         var original = ReadModel(originalBytes, settings.ModelPath);
-        var originalFigures = FileFigures.Measure(originalBytes, cancellationToken);
+        var originalSizes = SizeReport.Create(originalBytes, original, Path.GetFileName(settings.ModelPath), SizeOptions);
+        cancellationToken.ThrowIfCancellationRequested();
 
         // Data is opened only when something will read it (calibration or evaluation); "none" rewrites the model only.
         var representative = settings.RepresentativeData is null || options.Optimization == Optimization.Optimization.None
@@ -81,18 +89,32 @@ public static class ModelItemPipeline
             : SampleSources.Open(settings.RepresentativeData, original, DataOptions(settings));
         var result = Optimizer.Optimize(original, options, representative, progress, cancellationToken);
         var optimizedBytes = ModelWriter.ToBytes(result.Model);
-        var optimizedFigures = FileFigures.Measure(optimizedBytes, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
+        var optimizedSizes = SizeReport.Create(optimizedBytes, result.Model, settings.Name + ".tflite", SizeOptions);
+        cancellationToken.ThrowIfCancellationRequested();
+        var (originalFigures, optimizedFigures) = (Figures(originalSizes), Figures(optimizedSizes));
 
         // Nothing to compare when the model was only rewritten; otherwise always measure (random data at worst).
         CardMetrics? metrics = null;
         EvaluationReport? evaluation = null;
+        var warnings = result.Warnings
+            .Select(w => new ItemWarning(OptimizationErrorCodes.TargetViolation, $"{w.Rule}: {w.Message}"))
+            .ToList();
         if (options.Optimization != Optimization.Optimization.None)
         {
             var (data, source) = EvaluationData(settings, original, representative);
             var maxSamples = source == "random" ? Math.Min(settings.EvaluationSamples, ModelItemParser.RandomEvaluationSamples) : settings.EvaluationSamples;
-            evaluation = Evaluator.Evaluate(original, result.Model, data, new EvaluationOptions { MaxSamples = maxSamples }, progress, cancellationToken);
-            metrics = CardFactory.Metrics(evaluation, source);
+            try
+            {
+                evaluation = Evaluator.Evaluate(original, result.Model, data, new EvaluationOptions { MaxSamples = maxSamples }, progress, cancellationToken);
+                metrics = CardFactory.Metrics(evaluation, source);
+            }
+            catch (ModelFormatException e) when (e.Code == EvaluationErrorCodes.ModelNotRunnable)
+            {
+                // The model is valid (LiteRT runs it) but our runtime lacks a kernel it needs: the build goes on without
+                // fidelity figures, and budgets that need them report MBT3007.
+                warnings.Add(new ItemWarning(e.Code, $"fidelity not measured: {e.Detail}"));
+            }
         }
 
         cancellationToken.ThrowIfCancellationRequested();
@@ -109,12 +131,14 @@ public static class ModelItemPipeline
             Metrics = metrics,
             WorstLayers = evaluation is null ? [] : CardFactory.Metrics(evaluation with { Outputs = evaluation.Layers }, "layers").Outputs,
             BudgetViolations = BudgetChecker.Check(card),
+            Warnings = warnings,
+            OptimizedSizes = optimizedSizes,
         };
 
         AtomicFile.Write(outputs.Model, optimizedBytes);
         AtomicFile.Write(outputs.Report, JsonSerializer.SerializeToUtf8Bytes(report, ReportJson));
         ModelCardJson.WriteFile(card, outputs.Card);
-        return new ItemResult(card, clock.Elapsed);
+        return new ItemResult(card, clock.Elapsed, warnings);
     }
 
     /// <summary>
@@ -128,6 +152,15 @@ public static class ModelItemPipeline
         var figures = new CardFile { Bytes = bytes.Length, Sha256 = StampHasher.HashBytes(bytes) };
         return CardFactory.Create(settings, location, toolVersion, model, figures, optimized: null, metrics: null, baselineBytes: null);
     }
+
+    /// <summary>
+    /// Compression settings for build-time size figures: Brotli quality 9 and zstd 9 instead of the maximum, which
+    /// takes seconds per megabyte and changes the figures by a few percent; gzip stays at its usual level 6.
+    /// </summary>
+    private static readonly SizeReportOptions SizeOptions = new() { BrotliQuality = 9, BrotliWindow = 22, ZstdLevel = 9 };
+
+    private static CardFile Figures(SizeReport sizes) =>
+        new() { Bytes = sizes.Bytes, GzipBytes = sizes.GzipBytes, BrotliBytes = sizes.BrotliBytes, Sha256 = sizes.Sha256 };
 
     private static ModelGraph ReadModel(byte[] bytes, string path)
     {

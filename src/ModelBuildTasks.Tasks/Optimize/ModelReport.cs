@@ -1,4 +1,5 @@
 using ModelBuildTasks.Optimization.ModelCards;
+using ModelBuildTasks.Optimization.Reporting;
 using ModelBuildTasks.Tasks.Settings;
 
 namespace ModelBuildTasks.Tasks.Optimize;
@@ -41,4 +42,10 @@ public sealed record ModelReport
 
     /// <summary>Budgets missed (code and message).</summary>
     public IReadOnlyList<BudgetViolation> BudgetViolations { get; init; } = [];
+
+    /// <summary>Warnings: target constraints the model bends, figures that could not be measured.</summary>
+    public IReadOnlyList<ItemWarning> Warnings { get; init; } = [];
+
+    /// <summary>The optimized file's size report: compressed sizes (gzip, Brotli, zstd) and every constant tensor.</summary>
+    public SizeReport? OptimizedSizes { get; init; }
 }

@@ -15,10 +15,13 @@ public static class ModelItemParser
     /// <summary>Seeded random samples evaluated when there is no data at all.</summary>
     public const int RandomEvaluationSamples = 8;
 
-    /// <summary>Every metadata name a ModelItem accepts (MSBuild metadata names are case-insensitive).</summary>
+    /// <summary>
+    /// Every metadata name a ModelItem accepts (MSBuild metadata names are case-insensitive). The target hardware is
+    /// TargetDevice because MSBuild reserves the metadata name Target (error MSB4118).
+    /// </summary>
     public static readonly IReadOnlyList<string> KnownMetadata =
     [
-        "Optimization", "Target", "RepresentativeData", "EvaluationData", "EvaluationSamples", "Labels",
+        "Optimization", "TargetDevice", "RepresentativeData", "EvaluationData", "EvaluationSamples", "Labels",
         "InputType", "OutputType", "Calibration", "Recipe", "Prune", "PrunePattern", "Cluster", "ClusterInit",
         "MaxSize", "MaxCompressedSize", "MaxAccuracyDrop", "MinCosine", "MinSqnr", "Baseline", "MaxSizeGrowth",
         "BudgetSeverity", "ClassName", "Namespace", "GenerateWrapper", "Deploy",
@@ -70,7 +73,7 @@ public static class ModelItemParser
 
         var reader = new Reader(metadata, defaults, errors);
         var modelPath = Path.GetFullPath(Path.Combine(projectDirectory, include));
-        var target = reader.Choice("Target", Targets) ?? "cpu";
+        var target = reader.Choice("TargetDevice", Targets) ?? "cpu";
         var requested = reader.Choice("Optimization", Optimizations) ?? "";
         var representative = reader.ExistingPath("RepresentativeData", projectDirectory);
         var settings = new ModelItemSettings
@@ -85,8 +88,8 @@ public static class ModelItemParser
             EvaluationData = reader.ExistingPath("EvaluationData", projectDirectory),
             EvaluationSamples = reader.Integer("EvaluationSamples", 1, 1_000_000) ?? DefaultEvaluationSamples,
             Labels = reader.ExistingPath("Labels", projectDirectory),
-            InputType = reader.Choice("InputType", IoTypes) ?? "float32",
-            OutputType = reader.Choice("OutputType", IoTypes) ?? "float32",
+            InputType = reader.Choice("InputType", IoTypes),
+            OutputType = reader.Choice("OutputType", IoTypes),
             Calibration = reader.Choice("Calibration", Calibrations) ?? "minmax",
             Recipe = reader.ExistingPath("Recipe", projectDirectory),
             Prune = reader.Fraction("Prune", allowZero: false, max: 0.99),
@@ -153,7 +156,7 @@ public static class ModelItemParser
             if (needsInteger)
             {
                 errors.Add(new(TaskErrorCodes.Conflict,
-                    $"Target={target} needs a full-integer model, which needs RepresentativeData (a folder of samples for calibration)"));
+                    $"TargetDevice={target} needs a full-integer model, which needs RepresentativeData (a folder of samples for calibration)"));
             }
 
             return "dynamic";
@@ -168,11 +171,11 @@ public static class ModelItemParser
         else if (needsInteger && requested is "float16" or "dynamic" or "none")
         {
             errors.Add(new(TaskErrorCodes.Conflict,
-                $"Target={target} runs only full-integer models; Optimization={requested} cannot run there (use int8 with RepresentativeData)"));
+                $"TargetDevice={target} runs only full-integer models; Optimization={requested} cannot run there (use int8 with RepresentativeData)"));
         }
         else if (target == "edgetpu" && requested == "int16x8")
         {
-            errors.Add(new(TaskErrorCodes.Conflict, "Target=edgetpu has no 16x8 kernels; use Optimization=int8"));
+            errors.Add(new(TaskErrorCodes.Conflict, "TargetDevice=edgetpu has no 16x8 kernels; use Optimization=int8"));
         }
 
         return requested;

@@ -21,7 +21,7 @@ public sealed record ModelItemSettings
     /// <summary>What will be applied: none, float16, dynamic, int8, int16x8 or auto.</summary>
     public required string Optimization { get; init; }
 
-    /// <summary>cpu | gpu | edgetpu | mcu.</summary>
+    /// <summary>TargetDevice: cpu | gpu | edgetpu | mcu.</summary>
     public string Target { get; init; } = "cpu";
 
     /// <summary>Calibration data (folder or .npy), absolute, or null.</summary>
@@ -36,11 +36,11 @@ public sealed record ModelItemSettings
     /// <summary>Samples to evaluate at most.</summary>
     public int EvaluationSamples { get; init; } = ModelItemParser.DefaultEvaluationSamples;
 
-    /// <summary>Model input type after full-integer quantization: float32 | int8 | uint8 | int16.</summary>
-    public string InputType { get; init; } = "float32";
+    /// <summary>Model input type after full-integer quantization: float32 | int8 | uint8 | int16; null = the target's default.</summary>
+    public string? InputType { get; init; }
 
-    /// <summary>Model output type after full-integer quantization.</summary>
-    public string OutputType { get; init; } = "float32";
+    /// <summary>Model output type after full-integer quantization; null = the target's default.</summary>
+    public string? OutputType { get; init; }
 
     /// <summary>minmax | moving-average | percentile | mse.</summary>
     public string Calibration { get; init; } = "minmax";

@@ -76,6 +76,10 @@ public sealed class OptimizeModelItems : Microsoft.Build.Utilities.Task, ICancel
         {
             var result = ModelItemPipeline.Run(settings, location, outputs, StampHasher.ToolVersion, progress: null, cancellation.Token);
             log.Summary(result.SummaryLine());
+            foreach (var warning in result.Warnings)
+            {
+                log.Warning(warning.Code, location, $"{include}: {warning.Message}");
+            }
         }
         catch (OperationCanceledException)
         {
