@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Schema;
-using ModelBuildTasks.Optimization.OpVersions;
+using ModelBuildTasks.Optimization.Graph;
 using ModelBuildTasks.Optimization.Quantization;
 
 namespace ModelBuildTasks.Optimization.Tests.Pruning;
