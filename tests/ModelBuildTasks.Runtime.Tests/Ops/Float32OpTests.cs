@@ -32,21 +32,26 @@ public sealed class Float32OpTests
         m.AssertMatchesOracle();
     }
 
-    /// <summary>Up to four output channels take the direct path; 12 input channels exercise its scalar tail.</summary>
+    /// <summary>
+    /// Up to four output channels take the direct path; 12 input channels exercise its scalar tail, 16 its
+    /// contiguous-window fast path.
+    /// </summary>
     [TestMethod]
-    [DataRow(1, 1, Same, RELU, 1, 9)]
-    [DataRow(2, 2, Valid, NONE, 3, 3)]
-    [DataRow(2, 1, Same, RELU6, 4, 5)]
-    public void Conv2DNarrowOutput(int stride, int dilation, Padding padding, ActivationFunctionType activation, int outC, int outSize)
+    [DataRow(1, 1, Same, RELU, 1, 9, 12)]
+    [DataRow(2, 2, Valid, NONE, 3, 3, 12)]
+    [DataRow(2, 1, Same, RELU6, 4, 5, 12)]
+    [DataRow(1, 1, Same, NONE, 1, 9, 16)]
+    [DataRow(2, 1, Valid, RELU, 2, 4, 16)]
+    public void Conv2DNarrowOutput(int stride, int dilation, Padding padding, ActivationFunctionType activation, int outC, int outSize, int inC)
     {
         var m = new SingleOpModel();
-        var x = m.Input([1, 9, 9, 12]);
+        var x = m.Input([1, 9, 9, inC]);
         var y = m.Output([1, outSize, outSize, outC]);
         m.Op(Op.CONV_2D, Opts.FromConv2DOptions(new Conv2DOptionsT
         {
             Padding = padding, StrideH = stride, StrideW = stride, DilationHFactor = dilation, DilationWFactor = dilation,
             FusedActivationFunction = activation,
-        }), [x, m.Weights([outC, 3, 3, 12]), m.Weights([outC], seed: 5)], y);
+        }), [x, m.Weights([outC, 3, 3, inC]), m.Weights([outC], seed: 5)], y);
         m.AssertMatchesOracle();
     }
 
