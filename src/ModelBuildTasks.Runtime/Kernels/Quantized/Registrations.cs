@@ -44,6 +44,7 @@ internal static class Registrations
         r.Add(BuiltinOperator.QUANTIZE, Int8And16, Quantize.Create);
         r.Add(BuiltinOperator.SOFTMAX, Int8And16, Softmax.Create);
         r.Add(BuiltinOperator.MEAN, Int8And16, Mean.Create);
+        r.Add(BuiltinOperator.SUM, Int8And16, Mean.Create);
         r.Add(BuiltinOperator.RESIZE_BILINEAR, Int8And16, ResizeBilinear.Create);
         r.Add(BuiltinOperator.CONCATENATION, Int8And16, Concatenation.Create);
         r.Add(BuiltinOperator.MAX_POOL_2D, Int8And16, Pool2D.Create);
