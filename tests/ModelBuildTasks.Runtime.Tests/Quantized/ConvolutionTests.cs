@@ -154,4 +154,25 @@ public sealed class ConvolutionTests
         }
         Agreement.Check(b, TestContext);
     }
+
+    [TestMethod]
+    public void BatchMatMulInt8MatchesLiteRT()
+    {
+        var b = new QuantModelBuilder(19);
+        foreach (var (shapeA, shapeB, outShape, adjX, adjY) in new[]
+                 {
+                     (new[] { 2, 5, 12 }, new[] { 2, 12, 7 }, new[] { 2, 5, 7 }, false, false),
+                     (new[] { 3, 1, 4, 9 }, new[] { 2, 9, 6 }, new[] { 3, 2, 4, 6 }, false, false),
+                     (new[] { 2, 12, 5 }, new[] { 2, 7, 12 }, new[] { 2, 5, 7 }, true, true),
+                 })
+        {
+            var k = adjX ? shapeA[^2] : shapeA[^1];
+            var x = b.Input(TensorType.INT8, shapeA, 0.05f, 4);
+            var y = b.Input(TensorType.INT8, shapeB, 0.04f, -3);
+            var z = b.Output($"BATCH_MATMUL int8 {string.Join("x", shapeA)} · {string.Join("x", shapeB)} adj {adjX}/{adjY}", TensorType.INT8, outShape,
+                (float)(Math.Sqrt(k) * 74 * 74 * 0.05 * 0.04 / 40), 2);
+            b.Op(BuiltinOperator.BATCH_MATMUL, 4, BuiltinOptionsUnion.FromBatchMatMulOptions(new BatchMatMulOptionsT { AdjX = adjX, AdjY = adjY }), [x, y], z);
+        }
+        Agreement.Check(b, TestContext);
+    }
 }
