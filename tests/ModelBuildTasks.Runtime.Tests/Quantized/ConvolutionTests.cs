@@ -48,6 +48,29 @@ public sealed class ConvolutionTests
         Agreement.Check(b, TestContext);
     }
 
+    [TestMethod]
+    public void Uint8ConvolutionAndFullyConnectedMatchLiteRT()
+    {
+        // uint8 models carry asymmetric per-tensor weights with a zero point.
+        var b = new QuantModelBuilder(18);
+        var x = b.Input(TensorType.UINT8, [1, 7, 7, 6], 0.02f, 128);
+        var w = b.Const(TensorType.UINT8, [8, 3, 3, 6], Enumerable.Range(0, 8 * 9 * 6).Select(_ => (long)b.Random.Next(0, 256)).ToArray(),
+            QuantModelBuilder.Quant(0.01f, 120));
+        var bias = b.Const(TensorType.INT32, [8], Enumerable.Range(0, 8).Select(_ => (long)b.Random.Next(-2000, 2000)).ToArray(),
+            QuantModelBuilder.Quant(0.0002f, 0));
+        var y = b.Output("conv uint8 3x3 same relu", TensorType.UINT8, [1, 7, 7, 8], OutputScale(TensorType.INT8, 0.02f, 0.01f, 54), 100);
+        b.Op(BuiltinOperator.CONV_2D, 1, BuiltinOptionsUnion.FromConv2DOptions(new Conv2DOptionsT
+        {
+            Padding = Padding.SAME, StrideH = 1, StrideW = 1, DilationHFactor = 1, DilationWFactor = 1, FusedActivationFunction = ActivationFunctionType.RELU,
+        }), [x, w, bias], y);
+        var fx = b.Input(TensorType.UINT8, [5, 30], 0.03f, 100);
+        var fw = b.Const(TensorType.UINT8, [12, 30], Enumerable.Range(0, 360).Select(_ => (long)b.Random.Next(0, 256)).ToArray(), QuantModelBuilder.Quant(0.01f, 131));
+        var fb = b.Const(TensorType.INT32, [12], Enumerable.Range(0, 12).Select(_ => (long)b.Random.Next(-2000, 2000)).ToArray(), QuantModelBuilder.Quant(0.0003f, 0));
+        var fy = b.Output("fc uint8", TensorType.UINT8, [5, 12], OutputScale(TensorType.INT8, 0.03f, 0.01f, 30), 128);
+        b.Op(BuiltinOperator.FULLY_CONNECTED, 1, BuiltinOptionsUnion.FromFullyConnectedOptions(new FullyConnectedOptionsT()), [fx, fw, fb], fy);
+        Agreement.Check(b, TestContext);
+    }
+
     private static void AddFullyConnected(QuantModelBuilder b, string label, TensorType type, int rows, int k, int n, bool perChannel,
         ActivationFunctionType activation)
     {
@@ -67,6 +90,7 @@ public sealed class ConvolutionTests
         var b = new QuantModelBuilder(2);
         AddFullyConnected(b, "fc int8 per-tensor", TensorType.INT8, 3, 70, 21, false, ActivationFunctionType.NONE);
         AddFullyConnected(b, "fc int8 per-tensor relu", TensorType.INT8, 1, 256, 100, false, ActivationFunctionType.RELU);
+        AddFullyConnected(b, "fc int8 per-channel 9 rows (packed)", TensorType.INT8, 9, 75, 40, true, ActivationFunctionType.NONE);
         AddFullyConnected(b, "fc 16x8 per-tensor", TensorType.INT16, 2, 300, 13, false, ActivationFunctionType.NONE);
         AddFullyConnected(b, "fc 16x8 long run relu6", TensorType.INT16, 1, 3000, 9, false, ActivationFunctionType.RELU6);
         Agreement.Check(b, TestContext);
@@ -127,6 +151,27 @@ public sealed class ConvolutionTests
             var options = new TransposeConvOptionsT { Padding = padding, StrideH = stride, StrideW = stride };
             b.Op(BuiltinOperator.TRANSPOSE_CONV, 3, BuiltinOptionsUnion.FromTransposeConvOptions(options),
                 [b.ConstInts(1, oh, ow, OutC), w, x, b.Bias(OutC, inScale, scales, wide)], y);
+        }
+        Agreement.Check(b, TestContext);
+    }
+
+    [TestMethod]
+    public void BatchMatMulInt8MatchesLiteRT()
+    {
+        var b = new QuantModelBuilder(19);
+        foreach (var (shapeA, shapeB, outShape, adjX, adjY) in new[]
+                 {
+                     (new[] { 2, 5, 12 }, new[] { 2, 12, 7 }, new[] { 2, 5, 7 }, false, false),
+                     (new[] { 3, 1, 4, 9 }, new[] { 2, 9, 6 }, new[] { 3, 2, 4, 6 }, false, false),
+                     (new[] { 2, 12, 5 }, new[] { 2, 7, 12 }, new[] { 2, 5, 7 }, true, true),
+                 })
+        {
+            var k = adjX ? shapeA[^2] : shapeA[^1];
+            var x = b.Input(TensorType.INT8, shapeA, 0.05f, 4);
+            var y = b.Input(TensorType.INT8, shapeB, 0.04f, -3);
+            var z = b.Output($"BATCH_MATMUL int8 {string.Join("x", shapeA)} · {string.Join("x", shapeB)} adj {adjX}/{adjY}", TensorType.INT8, outShape,
+                (float)(Math.Sqrt(k) * 74 * 74 * 0.05 * 0.04 / 40), 2);
+            b.Op(BuiltinOperator.BATCH_MATMUL, 4, BuiltinOptionsUnion.FromBatchMatMulOptions(new BatchMatMulOptionsT { AdjX = adjX, AdjY = adjY }), [x, y], z);
         }
         Agreement.Check(b, TestContext);
     }

@@ -45,6 +45,42 @@ public sealed class FixedPointAndErrorTests
         Assert.AreEqual(1 << 29, FixedPoint.MultiplyByQuantizedMultiplier(1L << 40, 1 << 30, -10));
     }
 
+    [TestMethod]
+    public unsafe void VectorRequantizationEqualsTheScalarOne()
+    {
+        var random = new Random(5);
+        var multipliers = new int[8];
+        var shifts = new int[8];
+        var bias = new long[8];
+        var bias32 = new int[8];
+        var sums = new int[8];
+        fixed (int* m = multipliers, sh = shifts, b32 = bias32, v = sums)
+        fixed (long* b = bias)
+        {
+            for (var trial = 0; trial < 20000; trial++)
+            {
+                for (var c = 0; c < 8; c++)
+                {
+                    (multipliers[c], shifts[c]) = FixedPoint.Quantize(Math.Exp(random.NextDouble() * 24 - 20));
+                    bias32[c] = random.Next(-100000, 100000);
+                    bias[c] = bias32[c];
+                    sums[c] = trial % 3 == 0 ? random.Next() - random.Next() : random.Next(-2000000, 2000000);
+                }
+                var view = new RequantizerView
+                {
+                    Multiplier = m, Shift = sh, Bias = b, Bias32 = b32, OutputZero = random.Next(-128, 128), ActivationMin = -128, ActivationMax = 127,
+                };
+                var expected = new int[8];
+                for (var c = 0; c < 8; c++)
+                {
+                    expected[c] = view.Requantize(sums[c], c);
+                }
+                view.Requantize8(v, 0);
+                CollectionAssert.AreEqual(expected, sums, $"trial {trial}");
+            }
+        }
+    }
+
     private static ModelRuntimeException LoadFails(QuantModelBuilder b) =>
         Assert.ThrowsExactly<ModelRuntimeException>(() => ModelSession.Load(b.Build()));
 

@@ -60,23 +60,25 @@ public sealed class PoolingTests
     }
 
     [TestMethod]
-    public void MeanMatchesLiteRT()
+    public void MeanAndSumMatchLiteRT()
     {
         var b = new QuantModelBuilder(14);
-        foreach (var (type, inScale, inZero, outScale, outZero, axes, keep) in new[]
+        foreach (var (op, type, inScale, inZero, outScale, outZero, axes, keep) in new[]
                  {
-                     (TensorType.INT8, 0.05f, 3L, 0.05f, 3L, new[] { 1, 2 }, true),
-                     (TensorType.INT8, 0.05f, 3L, 0.02f, -9L, new[] { 1, 2 }, false),
-                     (TensorType.INT8, 0.05f, -3L, 0.03f, 5L, new[] { -1 }, false),
-                     (TensorType.UINT8, 0.05f, 128L, 0.01f, 120L, new[] { 0, 2 }, true),
-                     (TensorType.INT16, 0.0004f, 0L, 0.0002f, 0L, new[] { 1, 2 }, true),
+                     (BuiltinOperator.SUM, TensorType.INT8, 0.01f, 3L, 0.2f, -4L, new[] { 1, 2 }, false),
+                     (BuiltinOperator.SUM, TensorType.INT8, 0.01f, -30L, 0.05f, 1L, new[] { 3 }, true),
+                     (BuiltinOperator.MEAN, TensorType.INT8, 0.05f, 3L, 0.05f, 3L, new[] { 1, 2 }, true),
+                     (BuiltinOperator.MEAN, TensorType.INT8, 0.05f, 3L, 0.02f, -9L, new[] { 1, 2 }, false),
+                     (BuiltinOperator.MEAN, TensorType.INT8, 0.05f, -3L, 0.03f, 5L, new[] { -1 }, false),
+                     (BuiltinOperator.MEAN, TensorType.UINT8, 0.05f, 128L, 0.01f, 120L, new[] { 0, 2 }, true),
+                     (BuiltinOperator.MEAN, TensorType.INT16, 0.0004f, 0L, 0.0002f, 0L, new[] { 1, 2 }, true),
                  })
         {
             int[] shape = [2, 5, 6, 7];
             var outShape = shape.Select((d, i) => axes.Any(a => (a + 4) % 4 == i) ? (keep ? 1 : 0) : d).Where(d => d != 0).ToArray();
             var x = b.Input(type, shape, inScale, inZero);
-            var y = b.Output($"MEAN {type} axes {string.Join(",", axes)} keep={keep} s {inScale}->{outScale}", type, outShape, outScale, outZero);
-            b.Op(BuiltinOperator.MEAN, type == TensorType.INT16 ? 3 : 2, BuiltinOptionsUnion.FromReducerOptions(new ReducerOptionsT { KeepDims = keep }),
+            var y = b.Output($"{op} {type} axes {string.Join(",", axes)} keep={keep} s {inScale}->{outScale}", type, outShape, outScale, outZero);
+            b.Op(op, type == TensorType.INT16 ? 3 : 2, BuiltinOptionsUnion.FromReducerOptions(new ReducerOptionsT { KeepDims = keep }),
                 [x, b.ConstInts(axes)], y);
         }
         Agreement.Check(b, TestContext);

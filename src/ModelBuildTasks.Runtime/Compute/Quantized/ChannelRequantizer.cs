@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ModelBuildTasks.Model.Schema;
 using ModelBuildTasks.Runtime.Kernels;
 
@@ -19,7 +21,11 @@ internal sealed class ChannelRequantizer
         Multiplier = GC.AllocateArray<int>(channels, pinned: true);
         Shift = GC.AllocateArray<int>(channels, pinned: true);
         Bias = GC.AllocateArray<long>(channels, pinned: true);
+        Bias32 = GC.AllocateArray<int>(channels, pinned: true);
     }
+
+    /// <summary>The bias as int32, for the vectorized 8-bit path (filled when every value fits).</summary>
+    public int[] Bias32 { get; }
 
     /// <summary>Unmanaged view for parallel job structs (valid while this object lives).</summary>
     public unsafe RequantizerView View => new()
@@ -27,6 +33,8 @@ internal sealed class ChannelRequantizer
         Multiplier = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Multiplier)),
         Shift = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Shift)),
         Bias = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Bias)),
+        Bias32 = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Bias32)),
+        CanVectorize = !Wide && Array.TrueForAll(Bias, b => b >= int.MinValue && b <= int.MaxValue),
         Wide = Wide,
         OutputZero = OutputZero,
         ActivationMin = ActivationMin,
@@ -88,6 +96,7 @@ internal sealed class ChannelRequantizer
                 }
             }
             r.Bias[c] = biasValues[c] - (long)x.ZeroPoint * sum;
+            r.Bias32[c] = unchecked((int)r.Bias[c]);
         }
         return r;
     }
@@ -186,7 +195,9 @@ internal unsafe struct RequantizerView
     public int* Multiplier;
     public int* Shift;
     public long* Bias;
+    public int* Bias32;
     public bool Wide;
+    public bool CanVectorize;
     public int OutputZero;
     public int ActivationMin;
     public int ActivationMax;
@@ -199,5 +210,58 @@ internal unsafe struct RequantizerView
             ? FixedPoint.MultiplyByQuantizedMultiplier(total, Multiplier[channel], Shift[channel])
             : FixedPoint.MultiplyByQuantizedMultiplier(unchecked((int)total), Multiplier[channel], Shift[channel]);
         return Math.Clamp(scaled + OutputZero, ActivationMin, ActivationMax);
+    }
+
+    /// <summary>
+    /// Requantizes 8 int32 sums of channels [c, c+8) in place with AVX2, bit-exact with <see cref="Requantize"/>
+    /// (int32 path): 64-bit products on even and odd lanes, truncating division by 2^31, rounding right shift.
+    /// </summary>
+    public readonly void Requantize8(int* sums, int c)
+    {
+        if (!Avx2.IsSupported)
+        {
+            for (var i = 0; i < 8; i++)
+            {
+                sums[i] = Requantize(sums[i], c + i);
+            }
+            return;
+        }
+        var acc = Avx.LoadVector256(sums) + Avx.LoadVector256(Bias32 + c);
+        var shift = Avx.LoadVector256(Shift + c);
+        var multiplier = Avx.LoadVector256(Multiplier + c);
+        var zero = Vector256<int>.Zero;
+        var left = Avx2.Max(shift, zero);
+        var right = Avx2.Max(-shift, zero);
+        var x = Avx2.ShiftLeftLogicalVariable(acc.AsUInt32(), left.AsUInt32()).AsInt32();
+        var high = HighMul(x, multiplier);
+        // Rounding divide by 2^right, ties away from zero.
+        var mask = Avx2.ShiftLeftLogicalVariable(Vector256.Create(1u), right.AsUInt32()).AsInt32() - Vector256.Create(1);
+        var remainder = high & mask;
+        var threshold = Avx2.ShiftRightArithmetic(mask, 1) - Avx2.CompareGreaterThan(zero, high); // +1 where negative
+        var result = Avx2.ShiftRightArithmeticVariable(high, right.AsUInt32()) - Avx2.CompareGreaterThan(remainder, threshold);
+        result = Avx2.Min(Avx2.Max(result + Vector256.Create(OutputZero), Vector256.Create(ActivationMin)), Vector256.Create(ActivationMax));
+        result.Store(sums);
+    }
+
+    /// <summary>Lane-wise SaturatingRoundingDoublingHighMul (the multiplier is never int.MinValue).</summary>
+    private static Vector256<int> HighMul(Vector256<int> a, Vector256<int> b)
+    {
+        var even = Avx2.Multiply(a, b);
+        var odd = Avx2.Multiply(Avx2.ShiftRightLogical(a.AsInt64(), 32).AsInt32(), Avx2.ShiftRightLogical(b.AsInt64(), 32).AsInt32());
+        var evenQ = DivideBy2Pow31(even);
+        var oddQ = DivideBy2Pow31(odd);
+        // Low 32 bits of each quotient: even lanes in place, odd ones moved up.
+        return Avx2.Blend(evenQ.AsInt32(), Avx2.ShiftLeftLogical(oddQ, 32).AsInt32(), 0b10101010);
+    }
+
+    /// <summary>(p + nudge) / 2^31 truncated toward zero, valid in the low 32 bits (the quotient fits in int32).</summary>
+    private static Vector256<long> DivideBy2Pow31(Vector256<long> p)
+    {
+        var negative = Avx2.CompareGreaterThan(Vector256<long>.Zero, p);
+        var nudge = Avx2.BlendVariable(Vector256.Create(1L << 30), Vector256.Create(1 - (1L << 30)), negative);
+        var v = p + nudge;
+        var vNegative = Avx2.CompareGreaterThan(Vector256<long>.Zero, v);
+        v += vNegative & Vector256.Create((1L << 31) - 1);
+        return Avx2.ShiftRightLogical(v, 31);
     }
 }

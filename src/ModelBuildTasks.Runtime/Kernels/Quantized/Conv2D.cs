@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using ModelBuildTasks.Model.Schema;
 using ModelBuildTasks.Runtime.Compute;
 using ModelBuildTasks.Runtime.Compute.Quantized;
@@ -151,12 +152,24 @@ internal sealed unsafe class Conv2D : Kernel
                 PackedInt8Gemm.Panel(rows, a1, a2, a3, j.Packed + (nint)p * j.Pairs * 32, j.Pairs, sums);
                 var c0 = p * PackedInt16Weights.Columns;
                 var c1 = Math.Min(outC, c0 + PackedInt16Weights.Columns);
+                var vector = j.Rq.CanVectorize && Avx2.IsSupported && c1 - c0 == PackedInt16Weights.Columns;
                 for (var r = 0; r < count; r++)
                 {
                     var dst = output + (nint)(m + r) * outC;
+                    var rowSums = sums + r * PackedInt16Weights.Columns;
+                    if (vector)
+                    {
+                        j.Rq.Requantize8(rowSums, c0);
+                        j.Rq.Requantize8(rowSums + 8, c0 + 8);
+                        for (var c = c0; c < c1; c++)
+                        {
+                            IntElements.Set(dst, c, rowSums[c - c0]);
+                        }
+                        continue;
+                    }
                     for (var c = c0; c < c1; c++)
                     {
-                        IntElements.Set(dst, c, j.Rq.Requantize(sums[r * PackedInt16Weights.Columns + c - c0], c));
+                        IntElements.Set(dst, c, j.Rq.Requantize(rowSums[c - c0], c));
                     }
                 }
             }

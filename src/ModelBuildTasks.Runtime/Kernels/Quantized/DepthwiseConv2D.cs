@@ -142,6 +142,12 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
                             continue;
                         }
                         var src = input + ((nint)((b * g.InH + iy) * g.InW) + ix) * g.InC;
+                        var tap = j.W + (nint)(ky * g.KW + kx) * g.OutC;
+                        if (j.Multiplier == 1)
+                        {
+                            MultiplyAddPixel(acc, src, j.InputZero, tap, g.OutC);
+                            continue;
+                        }
                         // The input pixel minus its zero point, repeated per depth multiplier to line up with outputs.
                         for (var c = 0; c < g.InC; c++)
                         {
@@ -151,7 +157,7 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
                                 pixel[c * j.Multiplier + m] = v;
                             }
                         }
-                        MultiplyAdd(acc, pixel, j.W + (nint)(ky * g.KW + kx) * g.OutC, g.OutC);
+                        MultiplyAdd(acc, pixel, tap, g.OutC);
                     }
                 }
                 var dst = output + ((nint)(row * g.OutW) + ox) * g.OutC;
@@ -160,6 +166,27 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
                     IntElements.Set(dst, c, j.Rq.Requantize(acc[c], c));
                 }
             }
+        }
+    }
+
+    /// <summary>acc[c] += (x[c] − zero)·w[c], widening 8 input bytes per step on AVX2.</summary>
+    private static void MultiplyAddPixel<T>(int* acc, T* x, int zero, int* w, int n) where T : unmanaged, IBinaryInteger<T>
+    {
+        var c = 0;
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported && (typeof(T) == typeof(sbyte) || typeof(T) == typeof(byte)))
+        {
+            var z = Vector256.Create(zero);
+            for (; c <= n - 8; c += 8)
+            {
+                var v = typeof(T) == typeof(sbyte)
+                    ? System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((sbyte*)x + c)
+                    : System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((byte*)x + c);
+                Vector256.Store(Vector256.Load(acc + c) + (v - z) * Vector256.Load(w + c), acc + c);
+            }
+        }
+        for (; c < n; c++)
+        {
+            acc[c] += (IntElements.Get(x, c) - zero) * w[c];
         }
     }
 

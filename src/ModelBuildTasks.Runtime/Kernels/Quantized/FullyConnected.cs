@@ -14,6 +14,7 @@ internal sealed unsafe class FullyConnected : Kernel
     private const int ColumnsPerItem = 64;
 
     private readonly short[] weights;
+    private readonly PackedInt16Weights packed;
     private readonly ChannelRequantizer requantizer;
     private readonly TensorType type;
     private readonly int rows;
@@ -38,15 +39,21 @@ internal sealed unsafe class FullyConnected : Kernel
         s.Require(y.ElementCount == (long)rows * n && y.Dim(-1) == n, $"output {y} must hold {rows} rows of {n}");
         s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
         weights = ChannelRequantizer.WidenedWeights(s, f, 0);
+        packed = new PackedInt16Weights(weights, n, k);
         // LiteRT's 16x8 FULLY_CONNECTED requantizes with the int32 multiplier (unlike its 16x8 convolutions).
         requantizer = ChannelRequantizer.Create(s, x, f, bias, y, o.FusedActivationFunction, weights, n, k, wideRequantize: false);
         type = x.Type;
-        ScratchBytesPerThread = (long)(k + 16) * sizeof(short);
+        ScratchBytesPerThread = (long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short) + 64 * sizeof(int) + 64;
         input = x.Index;
         output = y.Index;
     }
 
     public static Kernel Create(KernelSetup s) => new FullyConnected(s);
+
+    private static int RowStride(int k) => (k + 1) / 2 * 2 + 16;
+
+    /// <summary>Batches of four or more 8-bit rows use the packed 4×16 kernel; fewer rows the per-row dot products.</summary>
+    private bool UsePacked => type != TensorType.INT16 && rows >= PackedInt8Gemm.Rows;
 
     public override void Run(RunContext context)
     {
@@ -62,12 +69,25 @@ internal sealed unsafe class FullyConnected : Kernel
             Output = context.B(output),
             Scratch = context.ScratchTable,
         };
+        if (UsePacked)
+        {
+            job.Packed = packed.Data;
+            job.Pairs = packed.Pairs;
+            job.Panels = packed.Panels;
+            job.Rows = rows;
+            context.Pool.For((rows + PackedInt8Gemm.Rows - 1) / PackedInt8Gemm.Rows, 1, &PackedBody, &job);
+            return;
+        }
         context.Pool.For(rows * job.Blocks, 1, &Body, &job);
     }
 
     private struct Job
     {
         public short* W;
+        public short* Packed;
+        public int Pairs;
+        public int Panels;
+        public int Rows;
         public RequantizerView Rq;
         public TensorType Type;
         public int K;
@@ -76,6 +96,65 @@ internal sealed unsafe class FullyConnected : Kernel
         public byte* Input;
         public byte* Output;
         public nint* Scratch;
+    }
+
+    private static void PackedBody(void* state, int begin, int end, int thread)
+    {
+        ref var j = ref *(Job*)state;
+        for (var item = begin; item < end; item++)
+        {
+            var r0 = item * PackedInt8Gemm.Rows;
+            var count = Math.Min(PackedInt8Gemm.Rows, j.Rows - r0);
+            if (j.Type == TensorType.INT8)
+            {
+                Rows8(ref j, (sbyte*)j.Input, (sbyte*)j.Output, r0, count, thread);
+            }
+            else
+            {
+                Rows8(ref j, j.Input, j.Output, r0, count, thread);
+            }
+        }
+    }
+
+    private static void Rows8<T>(ref Job j, T* input, T* output, int r0, int count, int thread)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var stride = RowStride(j.K);
+        var rows = (short*)j.Scratch[thread];
+        var sums = (int*)(rows + PackedInt8Gemm.Rows * stride);
+        for (var r = 0; r < count; r++)
+        {
+            IntElements.Widen(input + (nint)(r0 + r) * j.K, rows + r * stride, j.K);
+            rows[r * stride + j.K] = 0;
+        }
+        var a1 = rows + (count > 1 ? stride : 0);
+        var a2 = rows + (count > 2 ? 2 * stride : 0);
+        var a3 = rows + (count > 3 ? 3 * stride : 0);
+        for (var p = 0; p < j.Panels; p++)
+        {
+            PackedInt8Gemm.Panel(rows, a1, a2, a3, j.Packed + (nint)p * j.Pairs * 32, j.Pairs, sums);
+            var c0 = p * PackedInt16Weights.Columns;
+            var c1 = Math.Min(j.N, c0 + PackedInt16Weights.Columns);
+            for (var r = 0; r < count; r++)
+            {
+                var dst = output + (nint)(r0 + r) * j.N;
+                var rowSums = sums + r * PackedInt16Weights.Columns;
+                if (j.Rq.CanVectorize && c1 - c0 == PackedInt16Weights.Columns)
+                {
+                    j.Rq.Requantize8(rowSums, c0);
+                    j.Rq.Requantize8(rowSums + 8, c0 + 8);
+                    for (var c = c0; c < c1; c++)
+                    {
+                        IntElements.Set(dst, c, rowSums[c - c0]);
+                    }
+                    continue;
+                }
+                for (var c = c0; c < c1; c++)
+                {
+                    IntElements.Set(dst, c, j.Rq.Requantize(rowSums[c - c0], c));
+                }
+            }
+        }
     }
 
     private static void Body(void* state, int begin, int end, int thread)

@@ -5,11 +5,13 @@ using ModelBuildTasks.Runtime.Compute.Quantized;
 namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 
 /// <summary>
-/// Integer MEAN over constant axes (keep_dims or not), as TFLite's quantized mean: exact integer sums per output,
-/// then in float mean·(s_in/s_out) − zp_in·(s_in/s_out), rounded half away from zero, plus zp_out, clamped.
+/// Integer MEAN and SUM over constant axes (keep_dims or not), as TFLite's quantized reductions: exact integer
+/// sums per output, then in float mean·(s_in/s_out) − zp_in·(s_in/s_out) (for SUM: sum·(s_in/s_out) −
+/// zp_in·(s_in/s_out)·n), rounded half away from zero, plus zp_out, clamped.
 /// </summary>
 internal sealed unsafe class Mean : Kernel
 {
+    private readonly bool isSum;
     private readonly int[] shape;
     private readonly long[] outStrides;
     private readonly long outCount;
@@ -22,6 +24,7 @@ internal sealed unsafe class Mean : Kernel
 
     private Mean(KernelSetup s)
     {
+        isSum = s.Op.Code.Builtin == BuiltinOperator.SUM;
         var x = s.Input(0);
         var y = s.Output(0);
         s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
@@ -95,11 +98,11 @@ internal sealed unsafe class Mean : Kernel
             }
         }
         var scale = inInfo.Scale / outInfo.Scale;
-        var bias = -inInfo.ZeroPoint * scale;
+        var bias = -inInfo.ZeroPoint * scale * (isSum ? count : 1);
         for (long i = 0; i < outCount; i++)
         {
-            var mean = sums[i] / count;
-            var result = MathF.Round(mean * scale + bias, MidpointRounding.AwayFromZero) + outInfo.ZeroPoint;
+            var value = isSum ? sums[i] : sums[i] / count;
+            var result = MathF.Round(value * scale + bias, MidpointRounding.AwayFromZero) + outInfo.ZeroPoint;
             IntElements.Set(dst, (nint)i, (int)Math.Clamp(result, outInfo.Min, outInfo.Max));
         }
     }

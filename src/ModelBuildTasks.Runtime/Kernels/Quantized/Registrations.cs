@@ -21,6 +21,7 @@ internal static class Registrations
         r.Add(BuiltinOperator.FULLY_CONNECTED, Int8And16, FullyConnected.Create);
         r.Add(BuiltinOperator.DEPTHWISE_CONV_2D, Int8And16, DepthwiseConv2D.Create);
         r.Add(BuiltinOperator.TRANSPOSE_CONV, Int8And16, TransposeConv.Create);
+        r.Add(BuiltinOperator.BATCH_MATMUL, TensorType.INT8, BatchMatMul.Create);
         foreach (var op in new[]
                  {
                      BuiltinOperator.ADD, BuiltinOperator.SUB, BuiltinOperator.MUL, BuiltinOperator.MAXIMUM, BuiltinOperator.MINIMUM,
@@ -44,6 +45,7 @@ internal static class Registrations
         r.Add(BuiltinOperator.QUANTIZE, Int8And16, Quantize.Create);
         r.Add(BuiltinOperator.SOFTMAX, Int8And16, Softmax.Create);
         r.Add(BuiltinOperator.MEAN, Int8And16, Mean.Create);
+        r.Add(BuiltinOperator.SUM, Int8And16, Mean.Create);
         r.Add(BuiltinOperator.RESIZE_BILINEAR, Int8And16, ResizeBilinear.Create);
         r.Add(BuiltinOperator.CONCATENATION, Int8And16, Concatenation.Create);
         r.Add(BuiltinOperator.MAX_POOL_2D, Int8And16, Pool2D.Create);
