@@ -19,6 +19,21 @@ public sealed class OracleTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
+    public void WeightOnlyDynamicRangeReachesTheFidelityBar()
+    {
+        using var temp = new TempFolder();
+        const string name = "face_detection_short_range";
+        var float32 = CorpusModels.Float32(name);
+        ModelWriter.WriteFile(float32, temp.File("float32.tflite"));
+        var options = OptimizationOptions.For(Optimization.Dynamic) with { DynamicRangeHybridOps = false };
+        ModelWriter.WriteFile(Optimizer.Optimize(float32, options).Model, temp.File("dynamic.tflite"));
+        var inputs = Samples.Seeded(float32, 1, HeldOutSeed).Read().Single().Inputs;
+        var (cosine, sqnr) = Fidelity.Compare(Oracle.Run(temp.File("float32.tflite"), inputs), Oracle.Run(temp.File("dynamic.tflite"), inputs));
+        TestContext.WriteLine(FormattableString.Invariant($"{name} dynamic without hybrid ops: min cosine {cosine:F5}, mean SQNR {sqnr:F1} dB"));
+        Assert.IsTrue(cosine >= 0.999, $"cosine {cosine}");
+    }
+
+    [TestMethod]
     [DynamicData(nameof(CorpusModels.Names), typeof(CorpusModels))]
     public void QuantizedFormsRunInLiteRtWithExpectedSizeAndFidelity(string name)
     {
