@@ -37,11 +37,12 @@ internal static class OptimizeCommand
         var percentile = new Option<double?>("--percentile") { Description = "Percentile calibration: share of values kept, in percent (default 99.99)." };
         var maxSamples = new Option<int?>("--max-samples") { Description = "Calibrate on at most this many samples." };
         var minElements = new Option<int?>("--min-elements") { Description = "Dynamic range: weights with fewer elements stay float (default 1024)." };
+        var noHybrid = new Option<bool>("--no-hybrid") { Description = "Dynamic range: read every int8 weight through DEQUANTIZE (weight-only error, better fidelity) instead of hybrid CONV_2D/FULLY_CONNECTED kernels." };
         var recipe = new Option<FileInfo>("--recipe") { Description = "JSON per-layer overrides: {\"rules\":[{\"tensor\":REGEX,\"op\":REGEX,\"scheme\":\"none|int8|int16x8\"}]}; the last match wins." };
         var report = new Option<FileInfo>("--report") { Description = "Also write a JSON report of what was done." };
         var command = new Command("optimize", "Optimize a model and write the result.")
         {
-            model, outputPath, optimization, target, data, inputType, outputType, calibration, percentile, maxSamples, minElements, recipe, report,
+            model, outputPath, optimization, target, data, inputType, outputType, calibration, percentile, maxSamples, minElements, noHybrid, recipe, report,
         };
         command.SetAction(parse => CommandErrors.Guard(error, () =>
         {
@@ -58,6 +59,7 @@ internal static class OptimizeCommand
                     OutputType = ParseIo(parse.GetValue(outputType)),
                     Calibration = ParseCalibration(parse.GetValue(calibration)!),
                     Rules = parse.GetValue(recipe) is { } r ? QuantizationRecipe.Load(r.FullName) : [],
+                    DynamicRangeHybridOps = !parse.GetValue(noHybrid),
                 };
                 if (parse.GetValue(percentile) is { } p) options = options with { CalibrationPercentile = p };
                 if (parse.GetValue(maxSamples) is { } m) options = options with { MaxCalibrationSamples = m };

@@ -40,7 +40,7 @@ public static class Calibrator
         {
             var observer = new StatisticsObserver(stats, options.MovingAverageMomentum, histogram: false);
             session.Observer = observer;
-            var samples = RunAll(session, model, data, options, observer, "calibration", progress, cancellationToken);
+            var samples = RunAll(session, data, options, observer, "calibration", progress, cancellationToken);
             if (samples == 0)
             {
                 throw new OptimizationException(OptimizationErrorCodes.MissingRepresentativeData,
@@ -50,7 +50,7 @@ public static class Calibrator
             {
                 var counting = new StatisticsObserver(stats, options.MovingAverageMomentum, histogram: true);
                 session.Observer = counting;
-                RunAll(session, model, data, options, counting, "calibration histograms", progress, cancellationToken);
+                RunAll(session, data, options, counting, "calibration histograms", progress, cancellationToken);
             }
             var symmetric = options.Optimization == Optimization.Int16x8;
             var ranges = new Dictionary<Tensor, TensorRange>(ReferenceEqualityComparer.Instance);
@@ -65,7 +65,7 @@ public static class Calibrator
         }
     }
 
-    private static int RunAll(ModelSession session, ModelGraph model, ISampleSource data, OptimizationOptions options,
+    private static int RunAll(ModelSession session, ISampleSource data, OptimizationOptions options,
         StatisticsObserver observer, string stage, IProgress<OptimizationProgress>? progress, CancellationToken cancellationToken)
     {
         var total = data.Count is { } c && options.MaxCalibrationSamples > 0 ? Math.Min(c, options.MaxCalibrationSamples)
