@@ -82,6 +82,30 @@ public sealed class SparseModelTests
     }
 
     [TestMethod]
+    public void Float32WeightsArePrunedAndReadThroughDensifyDirectly()
+    {
+        var float32 = Float32Weights.Convert(Read("face_detection_short_range"));
+        Assert.AreEqual(0, Count(float32, BuiltinOperator.DEQUANTIZE));
+        var result = MagnitudePruner.Prune(float32, new PruningOptions { TargetSparsity = 0.75 });
+        var constants = ModelChecks.Constants(result.Model);
+        foreach (var p in result.Tensors)
+        {
+            var t = constants[p.Name];
+            Assert.AreEqual(TensorType.FLOAT32, t.Type);
+            var bits = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(t.Data.Span).ToArray();
+            Assert.AreEqual(0.75, bits.Count(b => b == 0) / (double)bits.Length, 0.01, $"{p.Name}: pruned weights are +0.0 exactly");
+        }
+        var encoded = EncodeAndCheck(result.Model);
+        // float32 sparse → DENSIFY → the convolution itself.
+        foreach (var densify in encoded.Model.Main.Operators.Where(o => o.Code.Builtin == BuiltinOperator.DENSIFY))
+        {
+            Assert.AreEqual(TensorType.FLOAT32, densify.Inputs[0]!.Type);
+            var reader = encoded.Model.Main.Operators.Single(o => o.Inputs.Contains(densify.Outputs[0]));
+            Assert.AreEqual(1, reader.Inputs.IndexOf(densify.Outputs[0]), $"{reader} reads it as weights");
+        }
+    }
+
+    [TestMethod]
     public void SymmetricInt8WeightsArePrunedToExactZerosAndKeptDenseByDefault()
     {
         var int8 = Int8Weights.Convert(Read("face_detection_short_range"));
