@@ -53,7 +53,9 @@ public sealed class BudgetAnalyzer : DiagnosticAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(
                     BudgetDescriptors.BadCard,
                     Location.Create(file.Path, default, default),
-                    $"model card: {result.Error}; rebuild the project so the ModelBuildTasks task rewrites it"));
+                    result.IsNewerFormat
+                        ? $"model card: {result.Error}"
+                        : $"model card: {result.Error}; rebuild the project so the ModelBuildTasks task rewrites it"));
                 continue;
             }
             var location = ItemLocation(card, file.Path);

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using ModelBuildTasks.Generator.Cards;
@@ -41,8 +42,9 @@ internal sealed class WrapperEmitter
         {
             return;
         }
-        var names = new NameAllocator(Reserved) { };
-        names.Allocate(className, _ => new string[0]);
+        // Tensor members must not take the class's own name (CS0542) nor any fixed member's.
+        var names = new NameAllocator(Reserved);
+        names.Allocate(className, _ => Array.Empty<string>());
         Plan(signature.Inputs, inputs, names, isInput: true);
         Plan(signature.Outputs, outputs, names, isInput: false);
     }
