@@ -46,8 +46,11 @@ public sealed class OptimizeModelItems : Microsoft.Build.Utilities.Task, ICancel
         {
             Parallel.ForEach(States, parallel, state => OptimizeOne(state, defaults, log));
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException ||
+                                  (e is AggregateException all && all.InnerExceptions.All(i => i is OperationCanceledException)))
         {
+            // Atomic writes: the interrupted items keep their previous outputs (older than their stamps, so the next
+            // build runs them again) and no partial file.
             log.Detail("cancelled");
             return false;
         }

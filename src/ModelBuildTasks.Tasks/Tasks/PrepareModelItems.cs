@@ -25,6 +25,9 @@ public sealed class PrepareModelItems : Microsoft.Build.Utilities.Task
     [Required]
     public string ProjectDirectory { get; set; } = "";
 
+    /// <summary>The project file: where items are located when MSBuild does not say which file defines them.</summary>
+    public string ProjectFile { get; set; } = "";
+
     /// <summary>Where outputs go (obj/…/models/).</summary>
     [Required]
     public string OutputDirectory { get; set; } = "";
@@ -54,7 +57,8 @@ public sealed class PrepareModelItems : Microsoft.Build.Utilities.Task
         var names = new Dictionary<string, ItemLocation>(StringComparer.OrdinalIgnoreCase);
         foreach (var item in Items)
         {
-            var location = locator.Locate(item.GetMetadata("DefiningProjectFullPath"), item.ItemSpec);
+            var defining = item.GetMetadata("DefiningProjectFullPath");
+            var location = locator.Locate(string.IsNullOrEmpty(defining) ? ProjectFile : defining, item.ItemSpec);
             var errors = new List<SettingsError>();
             var settings = ModelItemParser.Parse(item.ItemSpec, ItemMetadata.Custom(item), defaults, ProjectDirectory, errors);
             foreach (var error in errors)
