@@ -84,7 +84,7 @@ public sealed class SparseModelTests
     [TestMethod]
     public void Float32WeightsArePrunedAndReadThroughDensifyDirectly()
     {
-        var float32 = Float32Weights.Convert(Read("face_detection_short_range"));
+        var float32 = Optimizer.Optimize(Read("face_detection_short_range"), OptimizationOptions.For(Optimization.Float32)).Model;
         Assert.AreEqual(0, Count(float32, BuiltinOperator.DEQUANTIZE));
         var result = MagnitudePruner.Prune(float32, new PruningOptions { TargetSparsity = 0.75 });
         var constants = ModelChecks.Constants(result.Model);
