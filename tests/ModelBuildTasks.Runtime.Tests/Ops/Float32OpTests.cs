@@ -85,13 +85,15 @@ public sealed class Float32OpTests
         m.AssertMatchesOracle();
     }
 
-    /// <summary>The 3×3 fast path (channels a multiple of 8), with border pixels on every side and odd sizes.</summary>
+    /// <summary>16 channels: the 3×3 fast path and the general 5×5 path, with border pixels on every side and odd sizes.</summary>
     [TestMethod]
-    [DataRow(1, Same, RELU6, 11, 10)]
-    [DataRow(2, Same, NONE, 6, 5)]
-    [DataRow(2, Valid, RELU, 5, 4)]
-    [DataRow(1, Valid, NONE, 9, 8)]
-    public void DepthwiseConv2D3x3(int stride, Padding padding, ActivationFunctionType activation, int outH, int outW)
+    [DataRow(3, 1, Same, RELU6, 11, 10)]
+    [DataRow(3, 2, Same, NONE, 6, 5)]
+    [DataRow(3, 2, Valid, RELU, 5, 4)]
+    [DataRow(3, 1, Valid, NONE, 9, 8)]
+    [DataRow(5, 1, Same, RELU, 11, 10)]
+    [DataRow(5, 2, Valid, NONE, 4, 3)]
+    public void DepthwiseConv2DChannelChunks(int kernel, int stride, Padding padding, ActivationFunctionType activation, int outH, int outW)
     {
         var m = new SingleOpModel();
         var x = m.Input([2, 11, 10, 16]);
@@ -100,7 +102,7 @@ public sealed class Float32OpTests
         {
             Padding = padding, StrideH = stride, StrideW = stride, DilationHFactor = 1, DilationWFactor = 1,
             DepthMultiplier = 1, FusedActivationFunction = activation,
-        }), [x, m.Weights([1, 3, 3, 16]), m.Weights([16], seed: 6)], y);
+        }), [x, m.Weights([1, kernel, kernel, 16]), m.Weights([16], seed: 6)], y);
         m.AssertMatchesOracle();
     }
 
