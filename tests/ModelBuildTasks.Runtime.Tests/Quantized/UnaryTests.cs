@@ -59,4 +59,17 @@ public sealed class UnaryTests
         }
         Agreement.Check(b, TestContext);
     }
+
+    [TestMethod]
+    public void L2NormalizationMatchesLiteRT()
+    {
+        var b = new QuantModelBuilder(24);
+        foreach (var (zero, depth, lo, hi) in new[] { (0L, 16, -128, 127), (-10L, 5, -128, 127), (3L, 300, -20, 30), (0L, 3, -2, 2) })
+        {
+            var x = b.Input(TensorType.INT8, [4, depth], 0.05f, zero, lo, hi);
+            var y = b.Output($"L2_NORMALIZATION int8 depth {depth} zp {zero} range [{lo},{hi}]", TensorType.INT8, [4, depth], 1f / 128, 0);
+            b.Op(BuiltinOperator.L2_NORMALIZATION, 2, BuiltinOptionsUnion.FromL2NormOptions(new L2NormOptionsT()), [x], y);
+        }
+        Agreement.Check(b, TestContext);
+    }
 }

@@ -95,4 +95,52 @@ internal static class FixedPoint
         var result = (x * reduced + round) >> totalShift;
         return (int)Math.Clamp(result, int.MinValue, int.MaxValue);
     }
+
+    /// <summary>x·2^exponent for exponent &gt; 0, saturating to the int32 range (gemmlowp's multiply by a power of two).</summary>
+    public static int SaturatingShiftLeft(int x, int exponent)
+    {
+        var threshold = (1 << (31 - exponent)) - 1;
+        return x > threshold ? int.MaxValue : x < -threshold ? int.MinValue : x << exponent;
+    }
+
+    /// <summary>
+    /// 1/√input as a multiplier and left shift (shift ≤ 0), by TFLite's fixed-point Newton–Raphson iteration
+    /// (five steps from 1 in a format with 3 integer bits), for integer L2 normalization.
+    /// </summary>
+    public static (int Multiplier, int Shift) InverseSqrt(int input)
+    {
+        if (input <= 1)
+        {
+            return (int.MaxValue, 0);
+        }
+        var shift = 11;
+        while (input >= 1 << 29)
+        {
+            input /= 4;
+            shift++;
+        }
+        var pairs = (System.Numerics.BitOperations.LeadingZeroCount((uint)input) - 1) / 2 - 1;
+        shift -= pairs;
+        input <<= 2 * pairs;
+        // Values with 3 integer bits: raw / 2^28.
+        var x3input = input >> 1;
+        var halfInput = RoundingDivideByPot(x3input, 1);
+        const int HalfThree = (1 << 28) + (1 << 27);
+        var x = 1 << 28;
+        for (var i = 0; i < 5; i++)
+        {
+            // x³ has 9 integer bits; bring it back to 3.
+            var cube = SaturatingShiftLeft(SaturatingRoundingDoublingHighMul(SaturatingRoundingDoublingHighMul(x, x), x), 6);
+            var next = unchecked(SaturatingRoundingDoublingHighMul(HalfThree, x) - SaturatingRoundingDoublingHighMul(halfInput, cube));
+            x = SaturatingShiftLeft(next, 3);
+        }
+        // Times √2/2 (no integer bits).
+        x = SaturatingRoundingDoublingHighMul(x, 1518500250);
+        if (shift < 0)
+        {
+            x <<= -shift;
+            shift = 0;
+        }
+        return (x, -shift);
+    }
 }

@@ -161,9 +161,21 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
                     }
                 }
                 var dst = output + ((nint)(row * g.OutW) + ox) * g.OutC;
-                for (var c = 0; c < g.OutC; c++)
+                var oc = 0;
+                if (j.Rq.CanVectorize && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
                 {
-                    IntElements.Set(dst, c, j.Rq.Requantize(acc[c], c));
+                    for (; oc <= g.OutC - 8; oc += 8)
+                    {
+                        j.Rq.Requantize8(acc + oc, oc);
+                        for (var i = oc; i < oc + 8; i++)
+                        {
+                            IntElements.Set(dst, i, acc[i]);
+                        }
+                    }
+                }
+                for (; oc < g.OutC; oc++)
+                {
+                    IntElements.Set(dst, oc, j.Rq.Requantize(acc[oc], oc));
                 }
             }
         }
