@@ -79,7 +79,14 @@ internal static class WeightLocator
         {
             return;
         }
-        root.Data = SparseTensorCodec.Decode(root.Data.Span, TensorTypes.ElementSize(root.Type), root.Shape, root.Sparsity);
+        try
+        {
+            root.Data = SparseTensorCodec.Decode(root.Data.Span, TensorTypes.ElementSize(root.Type), root.Shape, root.Sparsity);
+        }
+        catch (OptimizationException e)
+        {
+            throw new OptimizationException(e.Code, $"tensor {root}: {e.Detail}");
+        }
         root.Sparsity = null;
         var editor = new SubgraphEditor(model, weight.Subgraph);
         foreach (var op in editor.ConsumersOf(root))

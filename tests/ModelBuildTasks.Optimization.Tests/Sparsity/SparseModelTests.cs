@@ -168,6 +168,19 @@ public sealed class SparseModelTests
     }
 
     [TestMethod]
+    public void CorruptSparseWeightsAreACodedErrorNotAWrongModel()
+    {
+        var model = Read("face_detection_full_range_sparse");
+        var victim = model.Main.Tensors.First(t => t.Sparsity is not null);
+        // Point a column index past its dimension (32): a lenient decoder would put the value into the next row.
+        victim.Sparsity!.DimMetadata[3].ArrayIndices.AsUint8Vector().Values[0] = 40;
+        var e = Assert.ThrowsExactly<OptimizationException>(() => MagnitudePruner.Prune(model, new PruningOptions { MinElements = 0 }));
+        Assert.AreEqual(OptimizationErrorCodes.InvalidTensor, e.Code);
+        Assert.Contains("index 40", e.Message);
+        Assert.Contains(victim.Name, e.Message, "the message names the tensor");
+    }
+
+    [TestMethod]
     public void FullyConnectedWeightsTwoOfFour()
     {
         var result = MagnitudePruner.Prune(Read("hand_landmark_lite"), new PruningOptions { Pattern = SparsityPattern.NOfM(2, 4) });
