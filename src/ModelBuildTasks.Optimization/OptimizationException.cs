@@ -15,16 +15,16 @@ public static class OptimizationErrorCodes
     public const string InvalidTensor = "MBT2002";
 
     /// <summary>The optimized model breaks a constraint of the chosen target (e.g. float ops left for the Edge TPU).</summary>
-    public const string TargetViolation = "MBT2003";
+    public const string TargetViolation = "MBT2101";
 
     /// <summary>Full-integer quantization needs representative data and got none (or none usable).</summary>
-    public const string MissingRepresentativeData = "MBT2004";
+    public const string MissingRepresentativeData = "MBT2102";
 
     /// <summary>Calibration could not run the model (a sample does not fit the inputs, or the runtime lacks an op).</summary>
-    public const string CalibrationFailed = "MBT2005";
+    public const string CalibrationFailed = "MBT2103";
 
     /// <summary>A recipe file is unreadable or malformed.</summary>
-    public const string InvalidRecipe = "MBT2006";
+    public const string InvalidRecipe = "MBT2104";
 }
 
 /// <summary>

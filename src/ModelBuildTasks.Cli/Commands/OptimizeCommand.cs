@@ -1,36 +1,237 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using System.Text.Json;
 using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Format;
+using ModelBuildTasks.Optimization;
+using ModelBuildTasks.Optimization.Data;
+using ModelBuildTasks.Optimization.Recipes;
+using OptimizationKind = ModelBuildTasks.Optimization.Optimization;
 
 namespace ModelBuildTasks.Cli.Commands;
 
 /// <summary>
-/// `mbt optimize MODEL -o OUT --optimization none`: rewrites a model through the IR. The quantization passes
-/// plug in here as further --optimization values.
+/// `mbt optimize MODEL -o OUT --optimization none|float32|float16|dynamic|int8|int16x8 [--target …]
+/// [--representative-data PATH] [--input-type/--output-type …] [--calibration …] [--recipe FILE] [--report FILE.json]`:
+/// a thin adapter over <see cref="Optimizer"/>. Progress goes to stderr, the one-line result to stdout; the output file is
+/// written atomically, so a failure leaves none.
 /// </summary>
 internal static class OptimizeCommand
 {
+    private static readonly string[] Optimizations = ["none", "float32", "float16", "dynamic", "int8", "int16x8"];
+    private static readonly string[] Targets = ["cpu", "gpu", "edgetpu", "mcu"];
+    private static readonly string[] IoTypes = ["float32", "int8", "uint8", "int16"];
+    private static readonly string[] Calibrations = ["minmax", "moving-average", "percentile", "mse"];
+
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new Argument<FileInfo>("model") { Description = "The .tflite file to optimize." };
         var outputPath = new Option<FileInfo>("--output", "-o") { Description = "Where to write the result.", Required = true };
-        var optimization = new Option<string>("--optimization")
+        var optimization = Choice("--optimization", Optimizations, "none",
+            "none (lossless rewrite), float32 (dequantize weights), float16, dynamic (int8 weights), int8 or int16x8 (full integer; needs --representative-data).");
+        var target = Choice("--target", Targets, "cpu", "The hardware whose constraints the model must meet.");
+        var data = new Option<string>("--representative-data") { Description = "Calibration samples for int8/int16x8: a folder of .npy files, one .npy with a batch axis, or a folder of images." };
+        var inputType = Choice("--input-type", IoTypes, null, "Full integer: the model inputs' type (default float32; int8 for edgetpu and mcu).");
+        var outputType = Choice("--output-type", IoTypes, null, "Full integer: the model outputs' type (default float32; int8 for edgetpu and mcu).");
+        var calibration = Choice("--calibration", Calibrations, "minmax", "How activation ranges are calibrated.");
+        var percentile = new Option<double?>("--percentile") { Description = "Percentile calibration: share of values kept, in percent (default 99.99)." };
+        var maxSamples = new Option<int?>("--max-samples") { Description = "Calibrate on at most this many samples." };
+        var minElements = new Option<int?>("--min-elements") { Description = "Dynamic range: weights with fewer elements stay float (default 1024)." };
+        var noHybrid = new Option<bool>("--no-hybrid") { Description = "Dynamic range: read every int8 weight through DEQUANTIZE (weight-only error, better fidelity) instead of hybrid CONV_2D/FULLY_CONNECTED kernels." };
+        var recipe = new Option<FileInfo>("--recipe") { Description = "JSON per-layer overrides: {\"rules\":[{\"tensor\":REGEX,\"op\":REGEX,\"scheme\":\"none|int8|int16x8\"}]}; the last match wins." };
+        var report = new Option<FileInfo>("--report") { Description = "Also write a JSON report of what was done." };
+        var command = new Command("optimize", "Optimize a model and write the result.")
         {
-            Description = "The optimization to apply: none (a lossless rewrite through the model IR).",
-            DefaultValueFactory = _ => "none",
+            model, outputPath, optimization, target, data, inputType, outputType, calibration, percentile, maxSamples, minElements, noHybrid, recipe, report,
         };
-        optimization.AcceptOnlyFromAmong("none");
-        var command = new Command("optimize", "Optimize a model and write the result.") { model, outputPath, optimization };
         command.SetAction(parse => CommandErrors.Guard(error, () =>
         {
             var source = parse.GetValue(model)!.FullName;
-            var target = parse.GetValue(outputPath)!.FullName;
-            var graph = ModelReader.ReadFile(source);
-            ModelWriter.WriteFile(graph, target);
-            output.WriteLine($"{Path.GetFileName(source)} -> {target}: {InspectCommand.Bytes(new FileInfo(source).Length)} -> " +
-                             $"{InspectCommand.Bytes(new FileInfo(target).Length)}");
-            return ExitCodes.Ok;
+            var destination = parse.GetValue(outputPath)!.FullName;
+            try
+            {
+                var graph = ModelReader.ReadFile(source);
+                var options = new OptimizationOptions
+                {
+                    Optimization = ParseOptimization(parse.GetValue(optimization)!),
+                    Target = ParseTarget(parse.GetValue(target)!),
+                    InputType = ParseIo(parse.GetValue(inputType)),
+                    OutputType = ParseIo(parse.GetValue(outputType)),
+                    Calibration = ParseCalibration(parse.GetValue(calibration)!),
+                    Rules = parse.GetValue(recipe) is { } r ? QuantizationRecipe.Load(r.FullName) : [],
+                    DynamicRangeHybridOps = !parse.GetValue(noHybrid),
+                };
+                if (parse.GetValue(percentile) is { } p) options = options with { CalibrationPercentile = p };
+                if (parse.GetValue(maxSamples) is { } m) options = options with { MaxCalibrationSamples = m };
+                if (parse.GetValue(minElements) is { } e) options = options with { DynamicRangeMinElements = e };
+                var samples = parse.GetValue(data) is { } d ? SampleSources.Open(d, graph) : null;
+                var progress = new StderrProgress(error);
+                var result = Optimizer.Optimize(graph, options, samples, progress);
+                progress.Finish();
+                ModelWriter.WriteFile(result.Model, destination);
+                foreach (var w in result.Warnings)
+                {
+                    error.WriteLine($"warning {w.Rule}: {w.Message}");
+                }
+                if (parse.GetValue(report) is { } reportFile)
+                {
+                    WriteReport(reportFile.FullName, source, destination, result);
+                }
+                output.WriteLine($"{Path.GetFileName(source)} -> {destination}: {InspectCommand.Bytes(new FileInfo(source).Length)} -> " +
+                                 $"{InspectCommand.Bytes(new FileInfo(destination).Length)} ({parse.GetValue(optimization)})");
+                return ExitCodes.Ok;
+            }
+            catch (ModelFormatException e) when (e.FilePath is null)
+            {
+                throw e.WithFile(source);
+            }
         }));
         return command;
+    }
+
+    private static Option<string> Choice(string name, string[] values, string? defaultValue, string description)
+    {
+        var option = new Option<string>(name) { Description = description + $" One of: {string.Join(", ", values)}." };
+        if (defaultValue is not null)
+        {
+            option.DefaultValueFactory = _ => defaultValue;
+        }
+        option.AcceptOnlyFromAmong(values);
+        return option;
+    }
+
+    private static OptimizationKind ParseOptimization(string s) => s switch
+    {
+        "float32" => OptimizationKind.Float32,
+        "float16" => OptimizationKind.Float16,
+        "dynamic" => OptimizationKind.Dynamic,
+        "int8" => OptimizationKind.Int8,
+        "int16x8" => OptimizationKind.Int16x8,
+        _ => OptimizationKind.None,
+    };
+
+    private static OptimizationTarget ParseTarget(string s) => s switch
+    {
+        "gpu" => OptimizationTarget.Gpu,
+        "edgetpu" => OptimizationTarget.EdgeTpu,
+        "mcu" => OptimizationTarget.Mcu,
+        _ => OptimizationTarget.Cpu,
+    };
+
+    private static ModelIoType? ParseIo(string? s) => s switch
+    {
+        null => null,
+        "int8" => ModelIoType.Int8,
+        "uint8" => ModelIoType.UInt8,
+        "int16" => ModelIoType.Int16,
+        _ => ModelIoType.Float32,
+    };
+
+    private static CalibrationMethod ParseCalibration(string s) => s switch
+    {
+        "moving-average" => CalibrationMethod.MovingAverage,
+        "percentile" => CalibrationMethod.Percentile,
+        "mse" => CalibrationMethod.Mse,
+        _ => CalibrationMethod.MinMax,
+    };
+
+    /// <summary>
+    /// The report (stable, deterministic: no timestamps or timings): formatVersion, input and output (file, bytes,
+    /// sha256), optimization, target, sizeRatio, summary lines, fullInteger (samples, calibration, quantizedOperators,
+    /// floatOperators) or null, warnings (rule, message) and every tensor change (pass, tensor, action, bytesBefore,
+    /// bytesAfter).
+    /// </summary>
+    internal static void WriteReport(string path, string source, string destination, OptimizationResult result)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("formatVersion", 1);
+            WriteFile(w, "input", source);
+            WriteFile(w, "output", destination);
+            w.WriteString("optimization", result.Options.Optimization.ToString().ToLowerInvariant());
+            w.WriteString("target", result.Options.Target.ToString().ToLowerInvariant());
+            w.WriteNumber("sizeRatio", Math.Round(new FileInfo(destination).Length / (double)new FileInfo(source).Length, 4));
+            w.WriteStartArray("summary");
+            foreach (var line in result.Summary())
+            {
+                w.WriteStringValue(line);
+            }
+            w.WriteEndArray();
+            if (result.FullInteger is { } fi)
+            {
+                w.WriteStartObject("fullInteger");
+                w.WriteNumber("samples", fi.Samples);
+                w.WriteString("calibration", fi.Method.ToString().ToLowerInvariant());
+                w.WriteNumber("quantizedOperators", fi.QuantizedOperators);
+                w.WriteStartArray("floatOperators");
+                foreach (var op in fi.FloatOperators)
+                {
+                    w.WriteStringValue(op);
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("fullInteger");
+            }
+            w.WriteStartArray("warnings");
+            foreach (var v in result.Warnings)
+            {
+                w.WriteStartObject();
+                w.WriteString("rule", v.Rule);
+                w.WriteString("message", v.Message);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("changes");
+            foreach (var c in result.Changes)
+            {
+                w.WriteStartObject();
+                w.WriteString("pass", c.Pass);
+                w.WriteString("tensor", c.Tensor);
+                w.WriteString("action", c.Action);
+                w.WriteNumber("bytesBefore", c.BytesBefore);
+                w.WriteNumber("bytesAfter", c.BytesAfter);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        var temp = path + ".tmp";
+        File.WriteAllBytes(temp, stream.ToArray());
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static void WriteFile(Utf8JsonWriter w, string name, string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        w.WriteStartObject(name);
+        w.WriteString("file", Path.GetFileName(path));
+        w.WriteNumber("bytes", bytes.LongLength);
+        w.WriteString("sha256", Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
+        w.WriteEndObject();
+    }
+
+    /// <summary>Prints "calibration 12/32" on stderr, overwriting the line, at most once per step.</summary>
+    private sealed class StderrProgress(TextWriter error) : IProgress<OptimizationProgress>
+    {
+        private bool _any;
+
+        public void Report(OptimizationProgress value)
+        {
+            _any = true;
+            error.Write($"\r{value.Stage} {value.Done}{(value.Total is { } t ? $"/{t}" : "")}   ");
+        }
+
+        public void Finish()
+        {
+            if (_any)
+            {
+                error.WriteLine();
+            }
+        }
     }
 }

@@ -36,6 +36,15 @@ internal static class Float32Pass
             {
                 RemoveDequantize(editor, op, densifySparse, changes);
             }
+            else if (densifySparse && op.Code.Builtin == BuiltinOperator.DENSIFY &&
+                     op.Inputs is [{ IsConstant: true, Sparsity: not null } sparse] && op.Outputs is [{ } expanded] &&
+                     !editor.IsProtected(expanded) && expanded.Type == sparse.Type && editor.StillReads(op, sparse))
+            {
+                // A sparse constant (already float32, or read without DEQUANTIZE) becomes a dense constant.
+                expanded.Data = SparseDecoder.Densify(sparse);
+                editor.RemoveOperator(op);
+                changes.Add(new OptimizationChange(Name, expanded.Name, "sparse + DENSIFY -> dense", sparse.Data.Length, expanded.Data.Length));
+            }
             else if (IsHybrid(op))
             {
                 for (var i = 1; i < op.Inputs.Count; i++)

@@ -6,17 +6,17 @@ namespace ModelBuildTasks.Optimization.Quantization;
 /// <summary>Which operator inputs are weights and bias, and the channel axis their scales run along (ARCHITECTURE §3).</summary>
 internal static class WeightOperands
 {
-    /// <summary>MediaPipe's transposed convolution (custom op): weights [out, h, w, in] at input 1, bias at input 2.</summary>
-    public const string MediaPipeTransposeConv = "Convolution2DTransposeBias";
-
-    /// <summary>The per-channel axis when input <paramref name="index"/> of <paramref name="op"/> is a weight operand; else null.</summary>
+    /// <summary>
+    /// The per-channel axis when input <paramref name="index"/> of <paramref name="op"/> is a weight operand; else null.
+    /// Custom ops are left alone: kernels such as MediaPipe's transposed convolution read their weights once at
+    /// preparation, before a DEQUANTIZE op could have run.
+    /// </summary>
     public static int? WeightAxis(Operator op, int index) => (op.Code.Builtin, index) switch
     {
         (BuiltinOperator.CONV_2D, 1) => 0,
         (BuiltinOperator.FULLY_CONNECTED, 1) => 0,
         (BuiltinOperator.TRANSPOSE_CONV, 1) => 0,
         (BuiltinOperator.DEPTHWISE_CONV_2D, 1) => 3,
-        (BuiltinOperator.CUSTOM, 1) when op.Code.CustomCode == MediaPipeTransposeConv => 0,
         _ => null,
     };
 

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using ModelBuildTasks.Model.Format;
+using ModelBuildTasks.Model.Schema;
+using ModelBuildTasks.TestSupport;
+
+namespace ModelBuildTasks.Cli.Tests;
+
+/// <summary>`mbt optimize` with the quantizing optimizations, the report and the coded errors.</summary>
+[TestClass]
+public sealed class OptimizeQuantizationTests
+{
+    [TestMethod]
+    public void DynamicWritesTheModelAndAReport()
+    {
+        using var dir = new TempDir();
+        var target = dir.File("out.tflite");
+        var report = dir.File("report.json");
+        var (code, output, error) = Mbt.Run("optimize", Corpus.GetPath("hand_landmark_lite"), "-o", target,
+            "--optimization", "dynamic", "--min-elements", "2048", "--report", report);
+        Assert.AreEqual(0, code, error);
+        StringAssert.Contains(output, "(dynamic)");
+        var model = ModelReader.ReadFile(target);
+        Assert.IsTrue(model.Main.Tensors.Any(t => t.IsConstant && t.Type == TensorType.INT8));
+        Assert.IsTrue(model.Main.Tensors.Where(t => t.IsConstant && t.Type == TensorType.INT8).All(t => t.ElementCount >= 2048));
+
+        using var json = JsonDocument.Parse(File.ReadAllText(report));
+        var root = json.RootElement;
+        Assert.AreEqual(1, root.GetProperty("formatVersion").GetInt32());
+        Assert.AreEqual("dynamic", root.GetProperty("optimization").GetString());
+        Assert.AreEqual("cpu", root.GetProperty("target").GetString());
+        Assert.AreEqual(new FileInfo(target).Length, root.GetProperty("output").GetProperty("bytes").GetInt64());
+        Assert.AreEqual(JsonValueKind.Null, root.GetProperty("fullInteger").ValueKind);
+        Assert.IsTrue(root.GetProperty("changes").GetArrayLength() > 50);
+        Assert.IsTrue(root.GetProperty("sizeRatio").GetDouble() < 0.9);
+    }
+
+    [TestMethod]
+    public void FullIntegerWithoutDataIsACodedErrorAndWritesNothing()
+    {
+        using var dir = new TempDir();
+        var target = dir.File("out.tflite");
+        var (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_short_range"), "-o", target, "--optimization", "int8");
+        Assert.AreEqual(2, code);
+        StringAssert.StartsWith(error, "error MBT2102: ");
+        StringAssert.Contains(error, "face_detection_short_range.tflite");
+        Assert.IsFalse(File.Exists(target));
+    }
+
+    [TestMethod]
+    public void TargetViolationsAndBadRecipesAreCodedErrors()
+    {
+        using var dir = new TempDir();
+        var target = dir.File("out.tflite");
+        var (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_short_range"), "-o", target,
+            "--optimization", "float16", "--target", "edgetpu");
+        Assert.AreEqual(2, code);
+        StringAssert.StartsWith(error, "error MBT2101: ");
+        StringAssert.Contains(error, "Edge TPU");
+
+        var recipe = dir.File("recipe.json");
+        File.WriteAllText(recipe, "{\"rules\":[{\"op\":\"CONV_2D\",\"scheme\":\"int3\"}]}");
+        (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_short_range"), "-o", target,
+            "--optimization", "dynamic", "--recipe", recipe);
+        Assert.AreEqual(2, code);
+        StringAssert.StartsWith(error, "error MBT2104: ");
+        StringAssert.Contains(error, "int3");
+        Assert.IsFalse(File.Exists(target));
+
+        (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_short_range"), "-o", target,
+            "--optimization", "int8", "--calibration", "median");
+        Assert.AreEqual(1, code, error);
+    }
+
+    [TestMethod]
+    public void RecipeRulesApply()
+    {
+        using var dir = new TempDir();
+        var target = dir.File("out.tflite");
+        var recipe = dir.File("recipe.json");
+        File.WriteAllText(recipe, "{\"rules\":[{\"op\":\"CONV_2D\",\"scheme\":\"none\"}]}");
+        var (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_full_range"), "-o", target,
+            "--optimization", "dynamic", "--recipe", recipe);
+        Assert.AreEqual(0, code, error);
+        var model = ModelReader.ReadFile(target);
+        Assert.IsTrue(model.Main.Operators.Where(o => o.Code.Builtin == BuiltinOperator.CONV_2D).All(o => o.Inputs[1]!.Type == TensorType.FLOAT32));
+        Assert.IsTrue(model.Main.Operators.Any(o => o.Code.Builtin == BuiltinOperator.DEQUANTIZE && o.Inputs[0]!.Type == TensorType.INT8));
+    }
+
+    private sealed class TempDir : IDisposable
+    {
+        private readonly string _path = Path.Combine(Path.GetTempPath(), "mbt-cli-" + Guid.NewGuid().ToString("N"));
+
+        public TempDir() => Directory.CreateDirectory(_path);
+
+        public string File(string name) => Path.Combine(_path, name);
+
+        public void Dispose() => Directory.Delete(_path, recursive: true);
+    }
+}
