@@ -44,6 +44,7 @@ public sealed class EvaluateTests
         Assert.IsLessThan(1.0, output0.GetProperty("cosine").GetDouble());
         Assert.AreEqual(root.GetProperty("minCosine").GetDouble(), output0.GetProperty("cosine").GetDouble());
         Assert.AreEqual(JsonValueKind.Number, output0.GetProperty("top1Agreement").ValueKind);
+        Assert.AreEqual(2, root.GetProperty("layersCompared").GetInt32());
         var layers = root.GetProperty("layers").EnumerateArray().ToList();
         Assert.AreEqual("logits", layers[0].GetProperty("name").GetString());
         Assert.AreEqual(JsonValueKind.Null, layers[1].GetProperty("sqnrDb").ValueKind, "identical layer: infinite SQNR is null");
@@ -61,7 +62,7 @@ public sealed class EvaluateTests
         StringAssert.Contains(output, "10 sample(s)");
         StringAssert.Contains(output, "drop 0.00 points");
         StringAssert.Contains(output, "probabilities");
-        StringAssert.Contains(output, "layers, worst first:");
+        StringAssert.Contains(output, "layers, worst first (2 of 2 compared):");
         StringAssert.Contains(output, "inf");
     }
 

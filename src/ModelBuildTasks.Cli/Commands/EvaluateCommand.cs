@@ -27,11 +27,12 @@ internal static class EvaluateCommand
         var json = new Option<bool>("--json") { Description = "Print the stable JSON form (documented in the README)." };
         var maxSamples = new Option<int>("--max-samples") { Description = "Evaluate at most N samples (0 = all).", DefaultValueFactory = _ => 0 };
         var layers = new Option<int>("--layers") { Description = "Report the N worst layers (0 = all).", DefaultValueFactory = _ => 20 };
+        var noLayers = new Option<bool>("--no-layers") { Description = "Compare model outputs only (faster, less memory on big models)." };
         var mean = new Option<string?>("--mean") { Description = "Image normalization mean per channel on the 0..255 scale, e.g. 127.5 or 123.7,116.3,103.5 (default 0)." };
         var std = new Option<string?>("--std") { Description = "Image normalization std per channel (default 255)." };
         var command = new Command("evaluate", "Compare a candidate model with its reference on data: cosine, SQNR, errors, accuracy, per-layer error.")
         {
-            reference, candidate, data, labels, json, maxSamples, layers, mean, std,
+            reference, candidate, data, labels, json, maxSamples, layers, noLayers, mean, std,
         };
         command.SetAction(parse => CommandErrors.Guard(error, () =>
         {
@@ -55,7 +56,7 @@ internal static class EvaluateCommand
             };
             var source = SampleSources.Open(dataPath, referenceModel, options);
             var report = Evaluator.Evaluate(referenceModel, candidateModel, source,
-                new EvaluationOptions { MaxSamples = max, TopLayers = top }, new StderrProgress(error));
+                new EvaluationOptions { MaxSamples = max, TopLayers = top, PerLayer = !parse.GetValue(noLayers) }, new StderrProgress(error));
             output.WriteLine(parse.GetValue(json)
                 ? EvaluationJson.ToJson(report, Path.GetFileName(referencePath), Path.GetFileName(candidatePath), dataPath)
                 : Format(report, Path.GetFileName(referencePath), Path.GetFileName(candidatePath), dataPath));
@@ -94,7 +95,7 @@ internal static class EvaluateCommand
         Table(w, r.Outputs);
         if (r.Layers.Count > 0)
         {
-            w.WriteLine("layers, worst first:");
+            w.WriteLine($"layers, worst first ({r.Layers.Count} of {r.LayersCompared} compared):");
             Table(w, r.Layers);
         }
         return w.ToString().TrimEnd();

@@ -1,4 +1,5 @@
 using ModelBuildTasks.Model;
+using ModelBuildTasks.Model.Schema;
 using StbImageSharp;
 
 namespace ModelBuildTasks.Optimization.Data;
@@ -6,7 +7,8 @@ namespace ModelBuildTasks.Optimization.Data;
 /// <summary>
 /// Decodes PNG/JPEG files into model input bytes: resized (bilinear, half-pixel centers) to the input's H×W,
 /// normalized per channel as (pixel − mean) / std on the 0..255 scale, then written in the input's type
-/// (quantized with its scale and zero point for integer inputs).
+/// (quantized with its scale and zero point for integer inputs). Integer inputs without an explicit mean/std get the
+/// raw pixels (uint8: 0..255, int8: pixel − 128), as TFLite's image tools feed quantized models.
 /// </summary>
 internal sealed class ImageSamples
 {
@@ -16,6 +18,7 @@ internal sealed class ImageSamples
     private readonly int channels;
     private readonly float[] mean;
     private readonly float[] std;
+    private readonly bool raw;
 
     public ImageSamples(InputSpec input, float[]? mean, float[]? std, string dataPath)
     {
@@ -36,6 +39,7 @@ internal sealed class ImageSamples
             throw new DataException(DataErrorCodes.UnreadableImage,
                 $"model input '{input.Name}' {input.ShapeText} is not an image (expected [1,H,W,C] with C = 1, 3 or 4)", dataPath);
         }
+        raw = mean is null && std is null && input.Type is TensorType.UINT8 or TensorType.INT8;
         this.mean = PerChannel(mean, 0f, "mean", dataPath);
         this.std = PerChannel(std, 255f, "std", dataPath);
         foreach (var s in this.std)
@@ -79,12 +83,21 @@ internal sealed class ImageSamples
 
         var reals = new float[height * width * channels];
         Resize(image.Data, image.Width, image.Height, reals);
+        var result = new byte[input.ByteLength];
+        if (raw)
+        {
+            var shift = input.Type == TensorType.INT8 ? 128 : 0;
+            for (var i = 0; i < reals.Length; i++)
+            {
+                result[i] = (byte)(Math.Clamp((int)MathF.Round(reals[i], MidpointRounding.AwayFromZero), 0, 255) - shift);
+            }
+            return result;
+        }
         for (var i = 0; i < reals.Length; i++)
         {
             var c = i % channels;
             reals[i] = (reals[i] - mean[c]) / std[c];
         }
-        var result = new byte[input.ByteLength];
         TensorValues.FromFloat(reals, input.Type, input.Quantization, input.Shape, result);
         return result;
     }
@@ -139,7 +152,12 @@ internal sealed class ImageSamples
     /// <summary>
     /// Normalization the model's TFLite metadata declares for an input (mean, std), or null.
     /// HOOK: returns null until <c>ModelBuildTasks.Model.Metadata.TfLiteMetadata.Read(model)</c> (branch foundation)
-    /// is merged; then read the input's NormalizationOptions here.
+    /// is merged. Then the body is:
+    /// <code>
+    /// var input = TfLiteMetadata.Read(model)?.Inputs.ElementAtOrDefault(inputIndex);
+    /// return input is { Mean: { } mean, Std: { } std } ? (mean, std) : null;
+    /// </code>
+    /// (its mean/std use the same 0..255 pixel scale as <see cref="DataOptions"/>).
     /// </summary>
     public static (float[] Mean, float[] Std)? FromMetadata(ModelGraph model, int inputIndex)
     {

@@ -1,4 +1,5 @@
 using ModelBuildTasks.Model;
+using ModelBuildTasks.Model.Schema;
 
 namespace ModelBuildTasks.Optimization.Data;
 
@@ -153,7 +154,8 @@ public static class SampleSources
         Func<SampleEntry, byte[][]> read;
         if (kind == SampleKind.Image)
         {
-            var meta = ImageSamples.FromMetadata(model, 0);
+            // Metadata normalization describes float inputs; quantized image inputs take raw pixels unless told otherwise.
+            var meta = inputs[0].Type is TensorType.FLOAT32 or TensorType.FLOAT16 ? ImageSamples.FromMetadata(model, 0) : null;
             var decoder = new ImageSamples(inputs[0], options.Mean ?? meta?.Mean, options.Std ?? meta?.Std, root);
             read = e => [decoder.Read(e.Files[0])];
         }

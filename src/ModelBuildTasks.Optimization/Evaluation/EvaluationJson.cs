@@ -41,6 +41,7 @@ public static class EvaluationJson
                 w.WriteNull("accuracy");
             }
             Tensors(w, "outputs", report.Outputs);
+            w.WriteNumber("layersCompared", report.LayersCompared);
             Tensors(w, "layers", report.Layers);
             w.WriteEndObject();
         }

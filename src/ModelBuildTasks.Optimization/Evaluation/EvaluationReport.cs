@@ -28,6 +28,9 @@ public sealed record LabelAccuracy(double ReferenceAccuracy, double CandidateAcc
 public sealed record EvaluationReport(
     int Samples, IReadOnlyList<TensorMetrics> Outputs, IReadOnlyList<TensorMetrics> Layers, LabelAccuracy? Accuracy)
 {
+    /// <summary>Intermediate tensors compared (before <see cref="EvaluationOptions.TopLayers"/> kept the worst).</summary>
+    public int LayersCompared { get; init; }
+
     /// <summary>The lowest output cosine similarity (the budget MinCosine compares with).</summary>
     public double MinCosine => Outputs.Count == 0 ? 1 : Outputs.Min(o => o.Cosine);
 

@@ -144,7 +144,10 @@ public static class Evaluator
             samples,
             outputs.Select(o => o.ToMetrics()).ToList(),
             layers?.Ranked(options.TopLayers) ?? [],
-            labeled > 0 ? new LabelAccuracy((double)referenceCorrect / samples, (double)candidateCorrect / samples) : null);
+            labeled > 0 ? new LabelAccuracy((double)referenceCorrect / samples, (double)candidateCorrect / samples) : null)
+        {
+            LayersCompared = layers?.Count ?? 0,
+        };
     }
 
     /// <summary>True for outputs shaped like class scores: [N] or [1,N] (leading 1s ignored) with N ≥ 2.</summary>

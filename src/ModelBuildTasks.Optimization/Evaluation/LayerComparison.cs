@@ -20,7 +20,7 @@ internal sealed class LayerComparison
     public LayerComparison(ModelGraph reference, CompiledModel referenceModel, ModelGraph candidate, CompiledModel candidateModel)
     {
         // Reference tensors by name: those written by an executed operator, model outputs excluded (reported apart).
-        var byName = new Dictionary<string, (int Operator, int Output, long Elements, string OpType)>(StringComparer.Ordinal);
+        var byName = new Dictionary<string, (int Operator, int Output, Tensor Tensor, string OpType)>(StringComparer.Ordinal);
         var referenceOutputs = reference.Main.Outputs.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var k in referenceModel.ExecutedOperators)
         {
@@ -29,7 +29,7 @@ internal sealed class LayerComparison
             {
                 if (op.Outputs[j] is { } t && Readable(t) && !referenceOutputs.Contains(t.Name))
                 {
-                    byName.TryAdd(t.Name, (k, j, t.ElementCount, op.Code.DisplayName));
+                    byName.TryAdd(t.Name, (k, j, t, op.Code.DisplayName));
                 }
             }
         }
@@ -41,10 +41,11 @@ internal sealed class LayerComparison
             var op = candidate.Main.Operators[k];
             for (var j = 0; j < op.Outputs.Count; j++)
             {
+                // Same name and same shape: a tensor of another shape holds other values (no silent misalignment).
                 if (op.Outputs[j] is { } t && Readable(t) && byName.TryGetValue(t.Name, out var r) &&
-                    r.Elements == t.ElementCount && matched.Add(t.Name))
+                    r.Tensor.Shape.AsSpan().SequenceEqual(t.Shape) && matched.Add(t.Name))
                 {
-                    slots.Add((r.Operator, r.Output, k, j, r.Elements, t.Name, r.OpType));
+                    slots.Add((r.Operator, r.Output, k, j, r.Tensor.ElementCount, t.Name, r.OpType));
                 }
             }
         }

@@ -90,7 +90,10 @@ public sealed record SizeReport(
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= new SizeReportOptions();
-        var data = file.ToArray();
+        // The compressors need an array: use the caller's when the memory is a whole array, copy otherwise.
+        var data = MemoryMarshal.TryGetArray(file, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : file.ToArray();
         long gzip = 0, brotli = 0, zstd = 0;
         if (options.Compress)
         {

@@ -140,6 +140,24 @@ public sealed class SampleSourcesTests
     }
 
     [TestMethod]
+    public void Quantized_image_inputs_get_raw_pixels_unless_normalization_is_given()
+    {
+        using var temp = new TempFolder();
+        TestFiles.WritePng(temp.File("a.png"), 2, 1, 1, [0, 200]);
+        var uint8 = TestModels.WithInputs(("x", TensorType.UINT8, [1, 1, 2, 1], TensorQuantization.PerTensor(0.0078125f, 128)));
+        var int8 = TestModels.WithInputs(("x", TensorType.INT8, [1, 1, 2, 1], TensorQuantization.PerTensor(0.0078125f, 0)));
+
+        var raw = SampleSources.Open(temp.Path, uint8).Read().Single().Inputs[0];
+        var shifted = SampleSources.Open(temp.Path, int8).Read().Single().Inputs[0];
+        var normalized = SampleSources.Open(temp.Path, uint8, new DataOptions { Mean = [127.5f], Std = [127.5f] }).Read().Single().Inputs[0];
+
+        CollectionAssert.AreEqual(new byte[] { 0, 200 }, raw);
+        CollectionAssert.AreEqual(new sbyte[] { -128, 72 }, MemoryMarshal.Cast<byte, sbyte>(shifted).ToArray());
+        // (0 − 127.5)/127.5 = −1 → −128 + 128 = 0; (200 − 127.5)/127.5 = 0.5686 → round(72.78) + 128 = 201.
+        CollectionAssert.AreEqual(new byte[] { 0, 201 }, normalized);
+    }
+
+    [TestMethod]
     public void Csv_labels_match_files_with_or_without_extension()
     {
         using var temp = new TempFolder();

@@ -132,6 +132,7 @@ public sealed class EvaluatorTests
 
         Assert.AreEqual(7, report.Samples);
         Assert.AreEqual(1, report.Layers.Count);
+        Assert.AreEqual(2, report.LayersCompared);
         CollectionAssert.AreEqual(Enumerable.Range(1, 7).ToArray(), progress.Reports.Select(p => p.Done).ToArray());
         Assert.IsTrue(progress.Reports.All(p => p.Stage == "evaluation" && p.Total == 7));
     }
@@ -188,6 +189,55 @@ public sealed class EvaluatorTests
     }
 
     [TestMethod]
+    [DoNotParallelize]
+    public void Memory_does_not_grow_with_the_number_of_samples()
+    {
+        var model = EvaluationModels.Mnist();
+        var candidate = EvaluationModels.Perturb(EvaluationModels.Mnist(), "dense_1/kernel", 0.1f);
+        long liveAt100 = 0, liveAt900 = 0;
+        var progress = new Recorder(null, p =>
+        {
+            if (p.Done == 100)
+            {
+                liveAt100 = GC.GetTotalMemory(forceFullCollection: true);
+            }
+            else if (p.Done == 900)
+            {
+                liveAt900 = GC.GetTotalMemory(forceFullCollection: true);
+            }
+        });
+
+        var report = Evaluator.Evaluate(model, candidate, new GeneratedDigits(1000), null, progress);
+
+        Assert.AreEqual(1000, report.Samples);
+        // 800 samples of 3 KB evaluated between the two points: keeping them (or per-sample metrics) would add > 2.4 MB.
+        Assert.IsLessThan(256 * 1024, liveAt900 - liveAt100, $"live memory grew from {liveAt100} to {liveAt900} bytes");
+    }
+
+    [TestMethod]
+    public void Cancellation_stops_the_evaluation()
+    {
+        using var cancel = new CancellationTokenSource();
+        var progress = new Recorder(() => cancel.Cancel());
+        var model = EvaluationModels.Mnist();
+
+        Assert.ThrowsExactly<OperationCanceledException>(() =>
+            Evaluator.Evaluate(model, model, EvaluationModels.Digits(50), null, progress, cancel.Token));
+        Assert.HasCount(1, progress.Reports, "stopped right after the sample during which it was cancelled");
+    }
+
+    [TestMethod]
+    public void Without_per_layer_comparison_only_outputs_are_reported()
+    {
+        var report = Evaluator.Evaluate(EvaluationModels.Mnist(), EvaluationModels.Float16(EvaluationModels.Mnist()),
+            EvaluationModels.Digits(5), new EvaluationOptions { PerLayer = false });
+
+        Assert.IsEmpty(report.Layers);
+        Assert.HasCount(1, report.Outputs);
+        Assert.AreEqual(5, report.Samples);
+    }
+
+    [TestMethod]
     [DataRow(new[] { 10 }, true)]
     [DataRow(new[] { 1, 10 }, true)]
     [DataRow(new[] { 1, 1, 2 }, true)]
@@ -215,10 +265,36 @@ public sealed class EvaluatorTests
         return model;
     }
 
-    private sealed class Recorder : IProgress<OptimizationProgress>
+    private sealed class Recorder(Action? onReport = null, Action<OptimizationProgress>? inspect = null) : IProgress<OptimizationProgress>
     {
         public List<OptimizationProgress> Reports { get; } = [];
 
-        public void Report(OptimizationProgress value) => Reports.Add(value);
+        public void Report(OptimizationProgress value)
+        {
+            if (inspect is null)
+            {
+                Reports.Add(value);
+            }
+            onReport?.Invoke();
+            inspect?.Invoke(value);
+        }
+    }
+
+    /// <summary>Held-out digits cycled and made on the fly: nothing of the data set is held in memory.</summary>
+    private sealed class GeneratedDigits(int count) : ISampleSource
+    {
+        public string Description => "generated digits";
+
+        public int? Count => count;
+
+        public IEnumerable<Sample> Read(CancellationToken cancellationToken = default)
+        {
+            var held = EvaluationModels.HeldOut;
+            for (var i = 0; i < count; i++)
+            {
+                var k = i * 7 % held.Count;
+                yield return new Sample($"{i}", [MemoryMarshal.AsBytes(held.Images[k].AsSpan()).ToArray()], held.Labels[k]);
+            }
+        }
     }
 }

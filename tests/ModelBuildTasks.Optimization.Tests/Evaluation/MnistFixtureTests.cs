@@ -46,6 +46,16 @@ public sealed class MnistFixtureTests
         }
         Assert.IsGreaterThanOrEqualTo(0.95, (double)oracleCorrect / heldOut.Count, "LiteRT accuracy");
         Assert.IsGreaterThanOrEqualTo(heldOut.Count - 2, agree, "LiteRT and the managed runtime pick the same digit");
+
+        // The batch-1 file itself also loads and runs in LiteRT, with our runtime's probabilities.
+        var single = Oracle.Run(MnistClassifier.GetPath(), [MemoryMarshal.AsBytes(heldOut.Images[0].AsSpan()).ToArray()]).Outputs[0].AsFloats();
+        heldOut.Images[0].CopyTo(session.GetInput<float>(0));
+        session.Run();
+        var ourProbabilities = session.GetOutput<float>(0);
+        for (var k = 0; k < 10; k++)
+        {
+            Assert.AreEqual(single[k], ourProbabilities[k], 5e-4f, $"class {k}");
+        }
     }
 
     [TestMethod]
