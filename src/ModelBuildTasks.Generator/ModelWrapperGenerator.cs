@@ -96,11 +96,13 @@ public sealed class ModelWrapperGenerator : IIncrementalGenerator
         {
             return null;
         }
-        return new WrapperSpec(
-            result.Path,
-            Identifiers.Namespace(card.Namespace ?? rootNamespace),
-            Identifiers.ClassName(card.ClassName, card.Name),
-            card);
+        var className = Identifiers.ClassName(card.ClassName, card.Name);
+        // A type cannot contain a member of its own name (CS0542): "Run" or "Inputs" as a model name gets a suffix.
+        if (Array.IndexOf(WrapperEmitter.Reserved, className) >= 0)
+        {
+            className += "Model";
+        }
+        return new WrapperSpec(result.Path, Identifiers.Namespace(card.Namespace ?? rootNamespace), className, card);
     }
 }
 

@@ -210,8 +210,22 @@ public sealed class BudgetAnalyzerTests
 
         var stale = diagnostics.Single(d => d.Id == "MBT3010");
         Assert.AreEqual(DiagnosticSeverity.Warning, stale.Severity);
-        StringAssert.Contains(stale.GetMessage(), "written by ModelBuildTasks 0.0.9+abc but the generator is 0.1.0");
+        StringAssert.Contains(stale.GetMessage(), $"written by ModelBuildTasks 0.0.9+abc but the generator is {CardBuilder.ToolVersion}: the card is stale");
         Assert.AreEqual(1, diagnostics.Count(d => d.Id == "MBT3001"));
+    }
+
+    [TestMethod]
+    public void MissingRuntimeReferenceIsReportedOnce()
+    {
+        var off = Card();
+        off["generateWrapper"] = false;
+
+        var diagnostics = GeneratorHarness.Analyze([CardFile.Of("a", Card()), CardFile.Of("b", Card()), CardFile.Of("c", off)], withRuntime: false);
+
+        var d = diagnostics.Single();
+        Assert.AreEqual("MBT3011", d.Id);
+        AssertAtItem(d);
+        StringAssert.StartsWith(d.GetMessage(), "no wrapper was generated for mobilenet_v1_quant.tflite: the project does not reference ModelBuildTasks.Runtime;");
     }
 
     [TestMethod]

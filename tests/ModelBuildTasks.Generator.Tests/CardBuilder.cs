@@ -15,6 +15,10 @@ internal static class CardBuilder
 {
     public const string ProjectFile = "/app/App.csproj";
 
+    /// <summary>The package version the task would write: the generator's own, so cards are never stale in tests.</summary>
+    public static string ToolVersion { get; } =
+        typeof(ModelWrapperGenerator).Assembly.GetName().Version is { } v ? $"{v.Major}.{v.Minor}.{v.Build}" : "0.0.0";
+
     public static JsonObject FromModel(string modelPath)
     {
         var graph = ModelReader.ReadFile(modelPath);
@@ -51,7 +55,7 @@ internal static class CardBuilder
     public static JsonObject Skeleton(string name, string deployedFile) => new()
     {
         ["formatVersion"] = 1,
-        ["toolVersion"] = "0.1.0",
+        ["toolVersion"] = ToolVersion,
         ["item"] = new JsonObject { ["include"] = "models/" + deployedFile, ["projectFile"] = ProjectFile, ["line"] = 12, ["column"] = 5 },
         ["name"] = name,
         ["className"] = null,

@@ -5,7 +5,7 @@ namespace ModelBuildTasks.Generator.Tests;
 
 /// <summary>
 /// Generated wrappers compile against the runtime with nullable on, every warning (all warning waves, missing XML
-/// docs included) an error, and C# 10: they must never break a user's build.
+/// docs included) an error, and C# 9: they must never break a user's build.
 /// </summary>
 [TestClass]
 public sealed class CompileTests
@@ -133,5 +133,40 @@ public sealed class CompileTests
             new[] { "TestApp.MobilenetV1025Quant.g.cs", "TestApp.MobilenetV1025Quant_2.g.cs" },
             result.Run.GeneratedSources.Select(s => s.HintName).ToArray());
         Assert.Contains(d => d.Id is "CS0102" or "CS0111" && d.Severity == DiagnosticSeverity.Error, result.Compilation.GetDiagnostics());
+    }
+
+    [TestMethod]
+    public void DeployNoneHasNoCreateButCanOpenFiles()
+    {
+        var card = TestCards.QuantizedClassifier();
+        card["deploy"] = "none";
+        card["deployedFile"] = null;
+
+        var result = GeneratorHarness.Generate([CardFile.Of("none", card)]);
+        var type = result.Compilation.GetTypeByMetadataName("TestApp.MobilenetV1025Quant")!;
+
+        Assert.IsEmpty(type.GetMembers("Create"));
+        Assert.IsEmpty(type.GetMembers("CreateAsync"));
+        Assert.HasCount(1, type.GetMembers("FromFile"));
+        var problems = GeneratorHarness.Problems(result.Compilation);
+        Assert.IsEmpty(problems, string.Join("\n", problems));
+    }
+
+    [TestMethod]
+    public void CardWithoutARunnableSignatureStillCompiles()
+    {
+        // Signatures on other subgraphs cannot run on the runtime (it executes the main subgraph): no typed I/O.
+        var other = TestCards.QuantizedClassifier();
+        other["signatures"]![0]!["subgraph"] = 1;
+        var none = TestCards.QuantizedClassifier();
+        none["name"] = "empty";
+        none["signatures"] = new System.Text.Json.Nodes.JsonArray();
+
+        var result = GeneratorHarness.Generate([CardFile.Of("other", other), CardFile.Of("none", none)]);
+
+        Assert.HasCount(2, result.Run.GeneratedSources);
+        Assert.IsEmpty(result.Compilation.GetTypeByMetadataName("TestApp.MobilenetV1025Quant")!.GetTypeMembers("Inputs"));
+        Assert.IsNotNull(result.Compilation.GetTypeByMetadataName("TestApp.Empty+ModelInfo"));
+        Assert.IsEmpty(GeneratorHarness.Problems(result.Compilation));
     }
 }

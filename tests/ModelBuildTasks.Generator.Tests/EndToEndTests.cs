@@ -29,7 +29,7 @@ public sealed class EndToEndTests
                 public static float[][] Predict(float[] input)
                 {
                     using var model = FaceDetectionShortRange.Create();
-                    var outputs = model.Predict(new FaceDetectionShortRange.Inputs { Input = input });
+                    var outputs = model.Predict(input);
                     return new[] { outputs.Regressors, outputs.Classificators };
                 }
 

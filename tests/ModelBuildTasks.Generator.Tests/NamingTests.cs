@@ -21,9 +21,9 @@ public sealed class NamingTests
         var input = Wrapper(out var compilation).GetTypeMembers("Inputs").Single();
         var properties = input.GetMembers().OfType<IPropertySymbol>().Where(p => !p.IsStatic).Select(p => p.Name).ToArray();
 
-        // input-1, conv/BiasAdd:0, 1st, class, Input, x, X, xLength, TrickyNames, Run, "", höhe_ü, __, half, mask
+        // input-1, conv/BiasAdd:0, 1st, class, Input, x, X, xLength, TrickyNames, Run, "", höhe_ü, __, half, mask, fused, 600 chars (cut to 64)
         CollectionAssert.AreEqual(
-            new[] { "Input1", "ConvBiasAdd0", "Input1st", "Class", "Input", "X", "X2", "XLength2", "TrickyNames2", "Run2", "Input2", "HöheÜ", "Input3", "Half", "Mask" },
+            new[] { "Input1", "ConvBiasAdd0", "Input1st", "Class", "Input", "X", "X2", "XLength2", "TrickyNames2", "Run2", "Input2", "HöheÜ", "Input3", "Half", "Mask", "ModelConv2dBiasAdd", "VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVery" },
             properties);
         Assert.IsEmpty(GeneratorHarness.Problems(compilation));
     }
@@ -50,6 +50,21 @@ public sealed class NamingTests
         var result = GeneratorHarness.Generate([CardFile.Of("kw", card)]);
 
         Assert.IsNotNull(result.Compilation.GetTypeByMetadataName("TestApp.event"));
+        Assert.IsEmpty(GeneratorHarness.Problems(result.Compilation));
+    }
+
+    [TestMethod]
+    [DataRow("Inputs", "InputsModel")]
+    [DataRow("Run", "RunModel")]
+    [DataRow("ModelInfo", "ModelInfoModel")]
+    public void ClassNameEqualToAGeneratedMemberGetsASuffix(string className, string expected)
+    {
+        var card = TestCards.QuantizedClassifier();
+        card["className"] = className;
+
+        var result = GeneratorHarness.Generate([CardFile.Of("c", card)]);
+
+        Assert.IsNotNull(result.Compilation.GetTypeByMetadataName("TestApp." + expected));
         Assert.IsEmpty(GeneratorHarness.Problems(result.Compilation));
     }
 

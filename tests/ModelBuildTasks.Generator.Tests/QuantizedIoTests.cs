@@ -32,6 +32,17 @@ public sealed class QuantizedIoTests
                     model.Run(new Quant.Inputs { Codes = input }, outputs);
                     return new object[] { raw, outputs.Codes2, outputs.Values };
                 }
+
+                /// <summary>Sets 8-bit pixels through the metadata normalization and returns the raw codes.</summary>
+                /// <param name="path">Model file.</param>
+                /// <param name="pixels">Pixels.</param>
+                /// <returns>Raw input codes.</returns>
+                public static byte[] Pixels(string path, byte[] pixels)
+                {
+                    using var model = Quant.FromFile(path);
+                    model.SetCodesFromPixels(pixels);
+                    return model.CodesSpan.ToArray();
+                }
             }
         }
         """;
@@ -46,6 +57,12 @@ public sealed class QuantizedIoTests
 
         var card = CardBuilder.FromModel(path);
         card["className"] = "Quant";
+        // Two channels with different normalization: value = (pixel - mean[c]) / std[c].
+        card["signatures"]![0]!["inputs"]![0]!["normalization"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["mean"] = new System.Text.Json.Nodes.JsonArray(127.5, 0.0),
+            ["std"] = new System.Text.Json.Nodes.JsonArray(127.5, 255.0),
+        };
         var result = GeneratorHarness.Generate([CardFile.Of("quant", card)], "TestApp", App);
         Assert.IsEmpty(GeneratorHarness.Problems(result.Compilation), string.Join("\n", GeneratorHarness.Problems(result.Compilation)));
         var app = GeneratorHarness.EmitAndLoad(result.Compilation).GetType("TestApp.App")!;
@@ -58,6 +75,11 @@ public sealed class QuantizedIoTests
         float[] expected = [1.0f, -2.0f, 0.5f, 122.5f, -5.0f, -1.0f];
         CollectionAssert.AreEqual(expected, (float[])outputs[1], "uint8 output dequantized by the wrapper");
         CollectionAssert.AreEqual(expected, (float[])outputs[2], "float output of the model's DEQUANTIZE");
+
+        // channel 0: (255-127.5)/127.5 = 1 → 12, (0-127.5)/127.5 = -1 → 8; channel 1: 255/255 = 1 → 12, 0 → 10
+        var pixels = (byte[])app.GetMethod("Pixels")!.Invoke(null, [path, new byte[] { 255, 255, 0, 0, 128, 51 }])!;
+        // 128 → 0.5/127.5/0.5 = 0.0078 → 10; 51/255 = 0.2 → 0.4 → 10
+        CollectionAssert.AreEqual(new byte[] { 12, 12, 8, 10, 10, 10 }, pixels);
     }
 
     private static ModelGraph TinyModel()

@@ -70,6 +70,9 @@ internal static class TestCards
         inputNodes.Add(CardBuilder.Tensor("half", "float16", [2]));
         inputNodes.Add(CardBuilder.Tensor("mask", "bool", [3]));
         inputNodes.Add(CardBuilder.Tensor("text", "string", [1]));
+        // A fused name as the TFLite converter writes it, and a name longer than C#'s 512-character identifier limit.
+        inputNodes.Add(CardBuilder.Tensor("model/conv2d/BiasAdd;model/conv2d/Conv2D;conv2d/bias", "float32", [1]));
+        inputNodes.Add(CardBuilder.Tensor(string.Concat(Enumerable.Repeat("very_long_name/", 40)), "float32", [1]));
         var outputs = new[]
         {
             CardBuilder.Tensor("Identity", "float32", [1, 2]),

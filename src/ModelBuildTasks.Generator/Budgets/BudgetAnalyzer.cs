@@ -9,7 +9,8 @@ using ModelBuildTasks.Generator.Emit;
 namespace ModelBuildTasks.Generator.Budgets;
 
 /// <summary>
-/// Reports budget violations (MBT3001–MBT3007) and unusable model cards (MBT3010), once per violation per
+/// Reports budget violations (MBT3001–MBT3007), unusable model cards (MBT3010) and a missing runtime reference
+/// (MBT3011), once per violation per
 /// compilation, at the &lt;ModelItem&gt; in the project file. It runs as a compilation action over the additional
 /// files, not in the generator, so diagnostics are not repeated by incremental generator runs and show in the IDE.
 /// </summary>
@@ -25,7 +26,8 @@ public sealed class BudgetAnalyzer : DiagnosticAnalyzer
         BudgetDescriptors.MinSqnr,
         BudgetDescriptors.MaxSizeGrowth,
         BudgetDescriptors.NotMeasured,
-        BudgetDescriptors.BadCard);
+        BudgetDescriptors.BadCard,
+        BudgetDescriptors.RuntimeMissing);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -38,6 +40,7 @@ public sealed class BudgetAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeCards(CompilationAnalysisContext context)
     {
         var options = context.Options.AnalyzerConfigOptionsProvider;
+        var runtimeReferenced = context.Compilation.GetTypeByMetadataName("ModelBuildTasks.Runtime.ModelSession") is not null;
         foreach (var file in context.Options.AdditionalFiles)
         {
             if (!CardFiles.IsCard(options, file))
@@ -50,14 +53,24 @@ public sealed class BudgetAnalyzer : DiagnosticAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(
                     BudgetDescriptors.BadCard,
                     Location.Create(file.Path, default, default),
-                    $"{file.Path}: {result.Error}; rebuild the project so the ModelBuildTasks task rewrites it"));
+                    result.IsNewerFormat
+                        ? $"model card: {result.Error}"
+                        : $"model card: {result.Error}; rebuild the project so the ModelBuildTasks task rewrites it"));
                 continue;
             }
             var location = ItemLocation(card, file.Path);
             if (StaleNote(card) is { } stale)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
-                    BudgetDescriptors.BadCard, location, DiagnosticSeverity.Warning, null, null, $"{file.Path}: {stale}"));
+                    BudgetDescriptors.BadCard, location, DiagnosticSeverity.Warning, null, null, $"{stale} ({file.Path})"));
+            }
+            if (card.GenerateWrapper && !runtimeReferenced)
+            {
+                // The generator skips the wrapper rather than emit code full of CS0246 errors; say why here.
+                context.ReportDiagnostic(Diagnostic.Create(
+                    BudgetDescriptors.RuntimeMissing, location,
+                    $"no wrapper was generated for {card.DisplayFile}: the project does not reference ModelBuildTasks.Runtime; reference the ModelBuildTasks package (or set GenerateWrapper=\"false\")"));
+                runtimeReferenced = true; // once per compilation is enough
             }
             var severity = card.Budgets.IsWarning ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
             foreach (var violation in BudgetChecker.Check(card))

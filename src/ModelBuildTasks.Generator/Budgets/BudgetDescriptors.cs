@@ -18,6 +18,7 @@ internal static class BudgetDescriptors
     public static readonly DiagnosticDescriptor MaxSizeGrowth = Create("MBT3006", "Model grew more than MaxSizeGrowth over the baseline");
     public static readonly DiagnosticDescriptor NotMeasured = Create("MBT3007", "Budget needs a figure that was not measured");
     public static readonly DiagnosticDescriptor BadCard = Create("MBT3010", "Model card missing, unreadable or of another version");
+    public static readonly DiagnosticDescriptor RuntimeMissing = Create("MBT3011", "Typed model wrappers need the ModelBuildTasks runtime");
 
     private static DiagnosticDescriptor Create(string id, string title) =>
         new(id, title, "{0}", Category, DiagnosticSeverity.Error, isEnabledByDefault: true, customTags: Tags);

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using ModelBuildTasks.Generator.Cards;
@@ -14,7 +15,7 @@ internal sealed class WrapperEmitter
     private const string Runtime = "global::ModelBuildTasks.Runtime";
 
     // Members and nested types every wrapper has; tensor members must not take these names.
-    private static readonly string[] Reserved =
+    internal static readonly string[] Reserved =
     {
         "Inputs", "Outputs", "ModelInfo", "Prediction", "Run", "Predict", "PredictBatch", "RunBatch", "Create",
         "CreateAsync", "FromFile", "FromStream", "FromCompiledModel", "LoadCompiledModel", "LoadDeployedModel",
@@ -41,8 +42,9 @@ internal sealed class WrapperEmitter
         {
             return;
         }
-        var names = new NameAllocator(Reserved) { };
-        names.Allocate(className, _ => new string[0]);
+        // Tensor members must not take the class's own name (CS0542) nor any fixed member's.
+        var names = new NameAllocator(Reserved);
+        names.Allocate(className, _ => Array.Empty<string>());
         Plan(signature.Inputs, inputs, names, isInput: true);
         Plan(signature.Outputs, outputs, names, isInput: false);
     }
@@ -154,8 +156,11 @@ internal sealed class WrapperEmitter
             "copy" when card.DeployedFile is { Length: > 0 } => "copy",
             _ => "none",
         };
-        w.Line("private static readonly object LoadGate = new object();");
-        w.Line($"private static {Runtime}.CompiledModel? sharedModel;");
+        if (deployed != "none")
+        {
+            w.Line("private static readonly object LoadGate = new object();");
+            w.Line($"private static {Runtime}.CompiledModel? sharedModel;");
+        }
         w.Line($"private readonly {Runtime}.ModelSession session;");
         w.Line("private readonly int[] inputIndex;");
         w.Line("private readonly int[] outputIndex;");
@@ -364,6 +369,15 @@ internal sealed class WrapperEmitter
         w.Line("return outputs;");
         w.Close();
         w.Line();
+        if (inputs.Count == 1)
+        {
+            var single = inputs[0];
+            w.Line($"/// <summary>Runs the model on the values of its only input, {Describe(single)}, and returns new output arrays.</summary>");
+            w.Line($"/// <param name=\"values\">{Literals.Int(single.Length)} values{ConversionNote(single, true)}.</param>");
+            w.Line("/// <returns>The outputs.</returns>");
+            w.Line($"public Outputs Predict(global::System.ReadOnlyMemory<{single.ValueType}> values) => Predict(new Inputs {{ {single.Member} = values }});");
+            w.Line();
+        }
         var dynamicNote = inputs.Exists(p => p.IsDynamic)
             ? " The model's dynamic batch dimension runs as one item per run with the static shape."
             : "";

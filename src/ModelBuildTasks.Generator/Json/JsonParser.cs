@@ -191,6 +191,7 @@ internal sealed class JsonParser
                     if (position + 4 > text.Length
                         || !int.TryParse(text.Substring(position, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var code))
                     {
+                        position -= 2; // point at the backslash
                         throw Error("bad \\u escape");
                     }
                     builder.Append((char)code);

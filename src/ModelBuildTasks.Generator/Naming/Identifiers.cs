@@ -13,12 +13,22 @@ namespace ModelBuildTasks.Generator.Naming;
 /// </summary>
 internal static class Identifiers
 {
+    /// <summary>Longest generated name stem; derived names add a few characters.</summary>
+    public const int MaxLength = 64;
+
     /// <summary>
     /// PascalCase from any text: characters that cannot appear in an identifier split words ("input_1:0" → "Input10",
     /// "conv2d/BiasAdd" → "Conv2dBiasAdd"); a leading digit gets <paramref name="prefixForDigit"/>; empty → fallback.
     /// </summary>
     public static string ToPascal(string raw, string fallback, string prefixForDigit = "T")
     {
+        // The converter joins fused ops' names with ';' ("model/conv/BiasAdd;model/conv/Conv2D;bias"): the first
+        // part names the tensor. C# also caps identifiers at 512 characters; keep member names readable.
+        var semicolon = raw.IndexOf(';');
+        if (semicolon > 0)
+        {
+            raw = raw.Substring(0, semicolon);
+        }
         var builder = new StringBuilder(raw.Length);
         var upperNext = true;
         foreach (var c in raw)
@@ -38,6 +48,10 @@ internal static class Identifiers
         if (!IsIdentifierStart(builder[0]))
         {
             builder.Insert(0, prefixForDigit);
+        }
+        if (builder.Length > MaxLength)
+        {
+            builder.Length = MaxLength;
         }
         var name = builder.ToString();
         // PascalCase rarely hits a keyword, but a user-chosen ClassName may: escape it.

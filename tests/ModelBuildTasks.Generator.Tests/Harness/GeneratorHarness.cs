@@ -13,9 +13,9 @@ namespace ModelBuildTasks.Generator.Tests.Harness;
 /// </summary>
 internal static class GeneratorHarness
 {
-    /// <summary>The language version wrappers must compile with (the generator promises C# 10 syntax at most).</summary>
+    /// <summary>The language version wrappers must compile with (the generator promises C# 9 syntax at most).</summary>
     public static readonly CSharpParseOptions ParseOptions =
-        new(LanguageVersion.CSharp10, DocumentationMode.Diagnose);
+        new(LanguageVersion.CSharp9, DocumentationMode.Diagnose);
 
     private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(LoadReferences);
 
@@ -56,10 +56,14 @@ internal static class GeneratorHarness
     }
 
     /// <summary>Diagnostics of the budget analyzer on an (empty) app with these cards.</summary>
-    public static ImmutableArray<Diagnostic> Analyze(IEnumerable<CardFile> cards)
+    public static ImmutableArray<Diagnostic> Analyze(IEnumerable<CardFile> cards, bool withRuntime = true)
     {
         var (texts, provider) = Options.For(cards, "TestApp");
         var compilation = CreateCompilation("namespace TestApp { internal static class Empty { } }");
+        if (!withRuntime)
+        {
+            compilation = compilation.RemoveReferences(References.Where(r => r.Display!.EndsWith("ModelBuildTasks.Runtime.dll", StringComparison.Ordinal)));
+        }
         var withAnalyzers = compilation.WithAnalyzers(
             [new BudgetAnalyzer()],
             new AnalyzerOptions(texts, provider));

@@ -6,7 +6,7 @@ namespace MyApp.ModelsV2.@class
 {
     /// <summary>
     /// Typed wrapper of <c>3d-pose.tflite</c> on the ModelBuildTasks runtime (optimization: none).
-    /// Inputs: Input1, ConvBiasAdd0, Input1st, Class, Input, X, X2, XLength2, TrickyNames2, Run2, Input2, HöheÜ, Input3, Half, Mask. Outputs: Identity, Identity2, Output, X3.
+    /// Inputs: Input1, ConvBiasAdd0, Input1st, Class, Input, X, X2, XLength2, TrickyNames2, Run2, Input2, HöheÜ, Input3, Half, Mask, ModelConv2dBiasAdd, VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVery. Outputs: Identity, Identity2, Output, X3.
     /// </summary>
     /// <remarks>
     /// One instance owns one session: use it from one thread at a time, or create one per thread (they share the
@@ -25,7 +25,7 @@ namespace MyApp.ModelsV2.@class
         private TrickyNames(global::ModelBuildTasks.Runtime.CompiledModel model, global::ModelBuildTasks.Runtime.SessionOptions? options)
         {
             if (model is null) throw new global::System.ArgumentNullException(nameof(model));
-            inputIndex = new int[] { ResolveTensor(model, true, "input-1", 2), ResolveTensor(model, true, "conv/BiasAdd:0", 2), ResolveTensor(model, true, "1st", 2), ResolveTensor(model, true, "class", 2), ResolveTensor(model, true, "Input", 2), ResolveTensor(model, true, "x", 2), ResolveTensor(model, true, "X", 2), ResolveTensor(model, true, "xLength", 2), ResolveTensor(model, true, "TrickyNames", 2), ResolveTensor(model, true, "Run", 2), ResolveTensor(model, true, "", 2), ResolveTensor(model, true, "höhe_ü", 2), ResolveTensor(model, true, "__", 2), ResolveTensor(model, true, "half", 2), ResolveTensor(model, true, "mask", 3) };
+            inputIndex = new int[] { ResolveTensor(model, true, "input-1", 2), ResolveTensor(model, true, "conv/BiasAdd:0", 2), ResolveTensor(model, true, "1st", 2), ResolveTensor(model, true, "class", 2), ResolveTensor(model, true, "Input", 2), ResolveTensor(model, true, "x", 2), ResolveTensor(model, true, "X", 2), ResolveTensor(model, true, "xLength", 2), ResolveTensor(model, true, "TrickyNames", 2), ResolveTensor(model, true, "Run", 2), ResolveTensor(model, true, "", 2), ResolveTensor(model, true, "höhe_ü", 2), ResolveTensor(model, true, "__", 2), ResolveTensor(model, true, "half", 2), ResolveTensor(model, true, "mask", 3), ResolveTensor(model, true, "model/conv2d/BiasAdd;model/conv2d/Conv2D;conv2d/bias", 1), ResolveTensor(model, true, "very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/", 1) };
             outputIndex = new int[] { ResolveTensor(model, false, "Identity", 2), ResolveTensor(model, false, "Identity", 1), ResolveTensor(model, false, "output", 2), ResolveTensor(model, false, "x", 1) };
             session = model.CreateSession(options);
         }
@@ -272,6 +272,30 @@ namespace MyApp.ModelsV2.@class
             values.CopyTo(session.GetInput<bool>(inputIndex[14]));
         }
 
+        /// <summary>The session's memory of input <c>model/conv2d/BiasAdd;model/conv2d/Conv2D;conv2d/bias</c>, float32 [1]: write float values here (no copy), then call <see cref="Run()"/>.</summary>
+        public global::System.Span<float> ModelConv2dBiasAddSpan => session.GetInput<float>(inputIndex[15]);
+
+        /// <summary>Copies <paramref name="values"/> (1 float) into input <c>model/conv2d/BiasAdd;model/conv2d/Conv2D;conv2d/bias</c>, float32 [1].</summary>
+        /// <param name="values">The values, in row-major order.</param>
+        public void SetModelConv2dBiasAdd(global::System.ReadOnlySpan<float> values)
+        {
+            if (values.Length != Inputs.ModelConv2dBiasAddLength)
+                throw new global::System.ArgumentException("ModelConv2dBiasAdd takes " + Inputs.ModelConv2dBiasAddLength + " values, got " + values.Length + ".", nameof(values));
+            values.CopyTo(session.GetInput<float>(inputIndex[15]));
+        }
+
+        /// <summary>The session's memory of input <c>very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/</c>, float32 [1]: write float values here (no copy), then call <see cref="Run()"/>.</summary>
+        public global::System.Span<float> VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVerySpan => session.GetInput<float>(inputIndex[16]);
+
+        /// <summary>Copies <paramref name="values"/> (1 float) into input <c>very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/</c>, float32 [1].</summary>
+        /// <param name="values">The values, in row-major order.</param>
+        public void SetVeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVery(global::System.ReadOnlySpan<float> values)
+        {
+            if (values.Length != Inputs.VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLength)
+                throw new global::System.ArgumentException("VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVery takes " + Inputs.VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLength + " values, got " + values.Length + ".", nameof(values));
+            values.CopyTo(session.GetInput<float>(inputIndex[16]));
+        }
+
         /// <summary>The session's memory of output <c>Identity</c>, float32 [1,2] after <see cref="Run()"/> (no copy; valid until the next run).</summary>
         public global::System.ReadOnlySpan<float> IdentitySpan => session.GetOutput<float>(outputIndex[0]);
 
@@ -349,6 +373,8 @@ namespace MyApp.ModelsV2.@class
             SetInput3(inputs.Input3.Span);
             SetHalf(inputs.Half.Span);
             SetMask(inputs.Mask.Span);
+            SetModelConv2dBiasAdd(inputs.ModelConv2dBiasAdd.Span);
+            SetVeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVery(inputs.VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVery.Span);
             session.Run();
             CopyIdentityTo(outputs.Identity);
             CopyIdentity2To(outputs.Identity2);
@@ -525,6 +551,24 @@ namespace MyApp.ModelsV2.@class
 
             /// <summary>Input <c>mask</c>, bool [3]: 3 values.</summary>
             public global::System.ReadOnlyMemory<bool> Mask { get; init; }
+
+            /// <summary>Element count of ModelConv2dBiasAdd.</summary>
+            public const int ModelConv2dBiasAddLength = 1;
+
+            /// <summary>Shape of ModelConv2dBiasAdd: [1].</summary>
+            public static global::System.ReadOnlySpan<int> ModelConv2dBiasAddShape => new int[] { 1 };
+
+            /// <summary>Input <c>model/conv2d/BiasAdd;model/conv2d/Conv2D;conv2d/bias</c>, float32 [1]: 1 values.</summary>
+            public global::System.ReadOnlyMemory<float> ModelConv2dBiasAdd { get; init; }
+
+            /// <summary>Element count of VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVery.</summary>
+            public const int VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLength = 1;
+
+            /// <summary>Shape of VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVery: [1].</summary>
+            public static global::System.ReadOnlySpan<int> VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryShape => new int[] { 1 };
+
+            /// <summary>Input <c>very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/very_long_name/</c>, float32 [1]: 1 values.</summary>
+            public global::System.ReadOnlyMemory<float> VeryLongNameVeryLongNameVeryLongNameVeryLongNameVeryLongNameVery { get; init; }
         }
 
         /// <summary>The outputs of signature 'serving_default', one array per tensor.</summary>

@@ -180,6 +180,11 @@ namespace TestApp
             return outputs;
         }
 
+        /// <summary>Runs the model on the values of its only input, <c>input</c> (signature name <c>image</c>), uint8 [1,4,4,3] (dynamic shape [-1,4,4,3]; the wrapper uses the static shape), quantized (scale 0.0078125, zero point 128), content: image, and returns new output arrays.</summary>
+        /// <param name="values">48 values, quantized to uint8 with scale ImageScale and zero point ImageZeroPoint.</param>
+        /// <returns>The outputs.</returns>
+        public Outputs Predict(global::System.ReadOnlyMemory<float> values) => Predict(new Inputs { Image = values });
+
         /// <summary>Runs the model on each input in turn, writing into the matching output (allocates nothing). The model's dynamic batch dimension runs as one item per run with the static shape.</summary>
         /// <param name="inputs">The inputs.</param>
         /// <param name="outputs">One output per input.</param>

@@ -194,6 +194,11 @@ namespace TestApp
             return outputs;
         }
 
+        /// <summary>Runs the model on the values of its only input, <c>input_1</c>, float32 [1,256,256,3], and returns new output arrays.</summary>
+        /// <param name="values">196608 values.</param>
+        /// <returns>The outputs.</returns>
+        public Outputs Predict(global::System.ReadOnlyMemory<float> values) => Predict(new Inputs { Input1 = values });
+
         /// <summary>Runs the model on each input in turn, writing into the matching output (allocates nothing).</summary>
         /// <param name="inputs">The inputs.</param>
         /// <param name="outputs">One output per input.</param>
