@@ -31,6 +31,7 @@ public sealed class ModelItemParserTests
         Assert.AreEqual("error", s.BudgetSeverity);
         Assert.IsNull(s.InputType);
         Assert.AreEqual("minmax", s.Calibration);
+        Assert.IsTrue(s.HybridOps);
         Assert.IsNull(s.MaxSize);
         Assert.AreEqual(Path.GetFullPath(Path.Combine(Path.GetTempPath(), "models/pose.tflite")), s.ModelPath);
     }
@@ -159,6 +160,17 @@ public sealed class ModelItemParserTests
         Assert.AreEqual("ModelBuildTasks.Models.pose.tflite", s!.ResourceName);
         Assert.AreEqual("PoseModel", s.ClassName);
         Assert.AreEqual("My.App.Models", s.Namespace);
+    }
+
+    [TestMethod]
+    public void HybridOpsCanBeTurnedOffForDynamicRange()
+    {
+        var (s, errors) = Parse(new() { ["Optimization"] = "dynamic", ["HybridOps"] = "False" });
+        Assert.IsEmpty(errors);
+        Assert.IsFalse(s!.HybridOps);
+        var engine = Optimize.EngineOptions.Create(s, errors)!;
+        Assert.IsFalse(engine.DynamicRangeHybridOps);
+        Assert.AreEqual(Optimization.Optimization.Dynamic, engine.Optimization);
     }
 
     [TestMethod]

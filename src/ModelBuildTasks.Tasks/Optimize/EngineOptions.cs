@@ -50,6 +50,7 @@ public static class EngineOptions
                 _ => CalibrationMethod.MinMax,
             },
             Rules = settings.Recipe is null ? [] : LoadRecipe(settings.Recipe),
+            DynamicRangeHybridOps = settings.HybridOps,
         };
     }
 

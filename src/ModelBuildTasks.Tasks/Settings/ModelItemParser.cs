@@ -24,7 +24,7 @@ public static class ModelItemParser
         "Optimization", "TargetDevice", "RepresentativeData", "EvaluationData", "EvaluationSamples", "Labels",
         "InputType", "OutputType", "Calibration", "Recipe", "Prune", "PrunePattern", "Cluster", "ClusterInit",
         "MaxSize", "MaxCompressedSize", "MaxAccuracyDrop", "MinCosine", "MinSqnr", "Baseline", "MaxSizeGrowth",
-        "BudgetSeverity", "ClassName", "Namespace", "GenerateWrapper", "Deploy",
+        "BudgetSeverity", "ClassName", "Namespace", "GenerateWrapper", "Deploy", "HybridOps",
     ];
 
     /// <summary>Metadata the build itself attaches to items (prefix): never reported as unknown.</summary>
@@ -108,6 +108,7 @@ public static class ModelItemParser
             Namespace = reader.Identifier("Namespace", dotted: true),
             GenerateWrapper = (reader.Choice("GenerateWrapper", Booleans) ?? "true") == "true",
             Deploy = reader.Choice("Deploy", Deploys) ?? "copy",
+            HybridOps = (reader.Choice("HybridOps", Booleans) ?? "true") == "true",
         };
 
         if (settings.Name.Length == 0)

@@ -96,6 +96,12 @@ public sealed record ModelItemSettings
     /// <summary>copy | embed | none.</summary>
     public string Deploy { get; init; } = "copy";
 
+    /// <summary>
+    /// Dynamic range: CONV_2D/FULLY_CONNECTED read int8 weights directly (hybrid kernels, faster on CPU) when true;
+    /// every int8 weight goes through a DEQUANTIZE op (float activations, weight-only error) when false.
+    /// </summary>
+    public bool HybridOps { get; init; } = true;
+
     /// <summary>The deployed file relative to the output folder (deploy=copy), else null.</summary>
     public string? DeployedFile => Deploy == "copy" ? Name + ".tflite" : null;
 
