@@ -9,10 +9,10 @@ namespace ModelBuildTasks.Optimization;
 public static class OptimizationErrorCodes
 {
     /// <summary>An option is out of range or not supported together with another.</summary>
-    public const string InvalidOptions = "MBT2001";
+    public const string InvalidOptions = "MBT2100";
 
     /// <summary>A tensor a pass must rewrite is inconsistent (e.g. quantization parameters that do not fit its shape).</summary>
-    public const string InvalidTensor = "MBT2002";
+    public const string InvalidTensor = "MBT2105";
 
     /// <summary>The optimized model breaks a constraint of the chosen target (e.g. float ops left for the Edge TPU).</summary>
     public const string TargetViolation = "MBT2101";

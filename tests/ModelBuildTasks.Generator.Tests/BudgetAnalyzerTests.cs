@@ -56,6 +56,19 @@ public sealed class BudgetAnalyzerTests
     }
 
     [TestMethod]
+    public void BudgetsAreLeftToTheTaskWhenTheProjectTurnsTheAnalyzerOff()
+    {
+        var card = Card();
+        card["budgets"]!["maxSize"] = 500_000;
+        Assert.AreEqual("MBT3001", Single(card).Id);
+
+        var off = GeneratorHarness.Analyze(
+            [CardFile.Of("m", card)], buildProperties: new Dictionary<string, string> { ["ModelBuildTasksBudgetAnalyzer"] = "false" });
+
+        Assert.IsEmpty(off, string.Join("\n", off));
+    }
+
+    [TestMethod]
     public void MaxCompressedSize()
     {
         var card = Card();

@@ -41,6 +41,9 @@ public sealed class BudgetAnalyzer : DiagnosticAnalyzer
     {
         var options = context.Options.AnalyzerConfigOptionsProvider;
         var runtimeReferenced = context.Compilation.GetTypeByMetadataName("ModelBuildTasks.Runtime.ModelSession") is not null;
+        // The build task reports budgets itself when the project turns the analyzer's budget checks off: never both.
+        var checkBudgets = !(options.GlobalOptions.TryGetValue("build_property.ModelBuildTasksBudgetAnalyzer", out var enabled)
+            && string.Equals(enabled.Trim(), "false", StringComparison.OrdinalIgnoreCase));
         foreach (var file in context.Options.AdditionalFiles)
         {
             if (!CardFiles.IsCard(options, file))
@@ -71,6 +74,10 @@ public sealed class BudgetAnalyzer : DiagnosticAnalyzer
                     BudgetDescriptors.RuntimeMissing, location,
                     $"no wrapper was generated for {card.DisplayFile}: the project does not reference ModelBuildTasks.Runtime; reference the ModelBuildTasks package (or set GenerateWrapper=\"false\")"));
                 runtimeReferenced = true; // once per compilation is enough
+            }
+            if (!checkBudgets)
+            {
+                continue;
             }
             var severity = card.Budgets.IsWarning ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error;
             foreach (var violation in BudgetChecker.Check(card))

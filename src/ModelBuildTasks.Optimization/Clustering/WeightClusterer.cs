@@ -67,7 +67,7 @@ public sealed record ClusteringOptions
     /// Parses an initialization name as the CLI takes it: <c>linear</c>, <c>kmeans++</c> (or <c>kmeans-plus-plus</c>),
     /// <c>density</c> (or <c>density-based</c>), <c>random</c>; case-insensitive, <c>_</c> and <c>-</c> alike.
     /// </summary>
-    /// <exception cref="OptimizationException">Not an initialization (MBT2001).</exception>
+    /// <exception cref="OptimizationException">Not an initialization (MBT2100).</exception>
     public static CentroidInitialization ParseInitialization(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -132,7 +132,7 @@ public sealed record ClusteringResult(ModelGraph Model, IReadOnlyList<ClusteredT
 public static class WeightClusterer
 {
     /// <summary>Clusters a copy of <paramref name="model"/>.</summary>
-    /// <exception cref="OptimizationException">Invalid options (MBT2001) or a weight tensor that cannot be read (MBT2002).</exception>
+    /// <exception cref="OptimizationException">Invalid options (MBT2100) or a weight tensor that cannot be read (MBT2105).</exception>
     public static ClusteringResult Cluster(ModelGraph model, ClusteringOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);

@@ -63,7 +63,7 @@ public sealed class PruningResult
 public static class MagnitudePruner
 {
     /// <summary>Prunes a copy of <paramref name="model"/>.</summary>
-    /// <exception cref="OptimizationException">Invalid options (MBT2001) or a weight tensor that cannot be read (MBT2002).</exception>
+    /// <exception cref="OptimizationException">Invalid options (MBT2100) or a weight tensor that cannot be read (MBT2105).</exception>
     public static PruningResult Prune(ModelGraph model, PruningOptions options)
     {
         ArgumentNullException.ThrowIfNull(model);

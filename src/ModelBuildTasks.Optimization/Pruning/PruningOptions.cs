@@ -72,7 +72,7 @@ public sealed record SparsityPattern
     }
 
     /// <summary>Parses <c>unstructured</c>, <c>block:RxC</c>, <c>RxC</c> or <c>N:M</c> (case-insensitive).</summary>
-    /// <exception cref="OptimizationException">The text is not a pattern (MBT2001).</exception>
+    /// <exception cref="OptimizationException">The text is not a pattern (MBT2100).</exception>
     public static SparsityPattern Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -51,7 +51,7 @@ public sealed record SparseTensor(byte[] Values, SparsityParametersT Parameters)
 public static class SparseTensorCodec
 {
     /// <summary>Encodes <paramref name="dense"/> (row-major, <paramref name="elementSize"/> bytes per element).</summary>
-    /// <exception cref="OptimizationException">The shape, data length or block does not fit (MBT2002).</exception>
+    /// <exception cref="OptimizationException">The shape, data length or block does not fit (MBT2105).</exception>
     public static SparseTensor Encode(ReadOnlySpan<byte> dense, int elementSize, ReadOnlySpan<int> shape, SparseBlock block = default)
     {
         var layout = new Layout(dense, elementSize, shape, block);
@@ -225,7 +225,7 @@ public static class SparseTensorCodec
     /// Expands sparse <paramref name="values"/> described by <paramref name="parameters"/> into dense row-major bytes.
     /// Accepts any traversal order and block map the format allows, and checks every index against its dimension.
     /// </summary>
-    /// <exception cref="OptimizationException">The structure is inconsistent with the shape or the values (MBT2002).</exception>
+    /// <exception cref="OptimizationException">The structure is inconsistent with the shape or the values (MBT2105).</exception>
     public static byte[] Decode(ReadOnlySpan<byte> values, int elementSize, ReadOnlySpan<int> shape, SparsityParametersT parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);

@@ -56,9 +56,10 @@ internal static class GeneratorHarness
     }
 
     /// <summary>Diagnostics of the budget analyzer on an (empty) app with these cards.</summary>
-    public static ImmutableArray<Diagnostic> Analyze(IEnumerable<CardFile> cards, bool withRuntime = true)
+    public static ImmutableArray<Diagnostic> Analyze(
+        IEnumerable<CardFile> cards, bool withRuntime = true, IReadOnlyDictionary<string, string>? buildProperties = null)
     {
-        var (texts, provider) = Options.For(cards, "TestApp");
+        var (texts, provider) = Options.For(cards, "TestApp", buildProperties);
         var compilation = CreateCompilation("namespace TestApp { internal static class Empty { } }");
         if (!withRuntime)
         {

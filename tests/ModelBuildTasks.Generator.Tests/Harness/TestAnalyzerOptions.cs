@@ -53,7 +53,7 @@ internal static class Options
     public const string CardMetadata = "build_metadata.AdditionalFiles.ModelBuildTasksCard";
 
     public static (ImmutableArray<AdditionalText> Texts, TestOptionsProvider Provider) For(
-        IEnumerable<CardFile> cards, string? rootNamespace)
+        IEnumerable<CardFile> cards, string? rootNamespace, IReadOnlyDictionary<string, string>? buildProperties = null)
     {
         var texts = new List<AdditionalText>();
         var perFile = new Dictionary<string, IReadOnlyDictionary<string, string>>();
@@ -69,6 +69,10 @@ internal static class Options
         if (rootNamespace is not null)
         {
             global["build_property.RootNamespace"] = rootNamespace;
+        }
+        foreach (var (name, value) in buildProperties ?? new Dictionary<string, string>())
+        {
+            global["build_property." + name] = value;
         }
         return (texts.ToImmutableArray(), new TestOptionsProvider(global, perFile));
     }
