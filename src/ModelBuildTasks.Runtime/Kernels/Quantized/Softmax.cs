@@ -25,7 +25,10 @@ internal sealed unsafe class Softmax : Kernel
         var y = s.Output(0);
         inInfo = QuantInfo.Of(s, x);
         outInfo = QuantInfo.Of(s, y);
-        s.Require(inInfo.IsInteger8, $"input {x} must be int8 or uint8");
+        if (!inInfo.IsInteger8)
+        {
+            throw s.Unsupported($"SOFTMAX of {x} has no kernel: only 8-bit inputs are supported");
+        }
         s.Require(x.ElementCount == y.ElementCount && x.Rank >= 1, $"input {x} and output {y} must have the same size");
         var beta = s.Options<SoftmaxOptionsT>().Beta;
         var scale = -inInfo.Scale * beta;
