@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using ModelBuildTasks.Model;
+using ModelBuildTasks.Model.Format;
+using ModelBuildTasks.Model.Metadata;
 using ModelBuildTasks.Optimization.ModelCards;
 using ModelBuildTasks.Tasks.Locations;
 using ModelBuildTasks.Tasks.Optimize;
@@ -77,6 +79,38 @@ public sealed class ModelCardTests
         var text = System.Text.Encoding.UTF8.GetString(first);
         StringAssert.StartsWith(text, "{\n  \"formatVersion\": 1,\n  \"toolVersion\": \"1.0.0\",");
         StringAssert.Contains(text, "\"className\": null");
+    }
+
+    [TestMethod]
+    public void CardCarriesTheModelsTfLiteMetadata()
+    {
+        // What the generator needs for pixel normalization, labels and TopK comes from TFLITE_METADATA + its labels file.
+        var model = ModelReader.ReadFile(Corpus.GetPath(SmallModel));
+        string[] labels = ["face", "no face"];
+        model.Metadata.Add(new MetadataEntry(ModelGraph.TfLiteMetadataName, TfLiteMetadata.Write(new ModelMetadataInfo(
+            "Faces", "finds faces", "v2", "tests", "Apache-2.0",
+            [new TensorMetadataInfo("image", null, "image", [127.5f], [128f], null, null, null, null)],
+            [new TensorMetadataInfo("boxes", null, "feature", null, null, null, null, null, null),
+             new TensorMetadataInfo("scores", null, "feature", null, null, null, null, "labels.txt", labels)],
+            []))));
+        model.AssociatedFiles = TfLiteMetadata.CreateAssociatedFiles(new Dictionary<string, byte[]>
+        {
+            ["labels.txt"] = TfLiteMetadata.LabelsFileContent(labels),
+        });
+
+        var signature = ModelDescriber.Signatures(model).Single();
+        var metadata = ModelDescriber.Metadata(model);
+
+        Assert.AreEqual("Faces", metadata?.Name);
+        Assert.AreEqual("v2", metadata?.Version);
+        var input = signature.Inputs.Single();
+        Assert.AreEqual("image", input.Content);
+        CollectionAssert.AreEqual(new[] { 127.5f }, input.Normalization!.Mean.ToArray());
+        CollectionAssert.AreEqual(new[] { 128f }, input.Normalization.Std.ToArray());
+        Assert.AreEqual("tensor", signature.Outputs[0].Content);
+        Assert.IsNull(signature.Outputs[0].Labels);
+        CollectionAssert.AreEqual(labels, signature.Outputs[1].Labels!.ToArray());
+        Assert.IsNull(ModelDescriber.Metadata(ModelReader.ReadFile(Corpus.GetPath(SmallModel))));
     }
 
     [TestMethod]

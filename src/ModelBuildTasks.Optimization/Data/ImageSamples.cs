@@ -1,3 +1,4 @@
+using ModelBuildTasks.Model.Metadata;
 using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Schema;
 using StbImageSharp;
@@ -150,19 +151,12 @@ internal sealed class ImageSamples
     }
 
     /// <summary>
-    /// Normalization the model's TFLite metadata declares for an input (mean, std), or null.
-    /// HOOK: returns null until <c>ModelBuildTasks.Model.Metadata.TfLiteMetadata.Read(model)</c> (branch foundation)
-    /// is merged. Then the body is:
-    /// <code>
-    /// var input = TfLiteMetadata.Read(model)?.Inputs.ElementAtOrDefault(inputIndex);
-    /// return input is { Mean: { } mean, Std: { } std } ? (mean, std) : null;
-    /// </code>
-    /// (its mean/std use the same 0..255 pixel scale as <see cref="DataOptions"/>).
+    /// Normalization the model's TFLite metadata declares for an input (mean, std on the same 0..255 pixel scale as
+    /// <see cref="DataOptions"/>), or null.
     /// </summary>
     public static (float[] Mean, float[] Std)? FromMetadata(ModelGraph model, int inputIndex)
     {
-        _ = model;
-        _ = inputIndex;
-        return null;
+        var input = TfLiteMetadata.Read(model)?.Inputs.ElementAtOrDefault(inputIndex);
+        return input is { Mean: { } mean, Std: { } std } ? (mean, std) : null;
     }
 }

@@ -1,4 +1,5 @@
 using ModelBuildTasks.Model;
+using ModelBuildTasks.Model.Metadata;
 
 namespace ModelBuildTasks.Optimization.ModelCards;
 
@@ -11,6 +12,7 @@ public static class ModelDescriber
     public static IReadOnlyList<CardSignature> Signatures(ModelGraph model)
     {
         ArgumentNullException.ThrowIfNull(model);
+        var metadata = TfLiteMetadata.Read(model);
         var result = new List<CardSignature>();
         if (model.Signatures.Count == 0)
         {
@@ -21,8 +23,8 @@ public static class ModelDescriber
                 {
                     Key = "main",
                     Subgraph = 0,
-                    Inputs = main.Inputs.Select(t => Describe(main, t, null)).ToList(),
-                    Outputs = main.Outputs.Select(t => Describe(main, t, null)).ToList(),
+                    Inputs = main.Inputs.Select(t => Describe(main, t, null, InputMetadata(metadata, main, t))).ToList(),
+                    Outputs = main.Outputs.Select(t => Describe(main, t, null, OutputMetadata(metadata, main, t))).ToList(),
                 });
             }
 
@@ -36,15 +38,27 @@ public static class ModelDescriber
             {
                 Key = signature.Key,
                 Subgraph = model.Subgraphs.IndexOf(subgraph),
-                Inputs = signature.Inputs.Select(t => Describe(subgraph, t.Tensor, t.Name)).ToList(),
-                Outputs = signature.Outputs.Select(t => Describe(subgraph, t.Tensor, t.Name)).ToList(),
+                Inputs = signature.Inputs.Select(t => Describe(subgraph, t.Tensor, t.Name, InputMetadata(metadata, subgraph, t.Tensor))).ToList(),
+                Outputs = signature.Outputs.Select(t => Describe(subgraph, t.Tensor, t.Name, OutputMetadata(metadata, subgraph, t.Tensor))).ToList(),
             });
         }
 
         return result;
     }
 
-    private static CardTensor Describe(Subgraph subgraph, Tensor tensor, string? signatureName)
+    /// <summary>The model-level TFLite metadata for the card, or null when the model has none.</summary>
+    public static CardTfLiteMetadata? Metadata(ModelGraph model) => TfLiteMetadata.Read(model) is { } m
+        ? new CardTfLiteMetadata { Name = m.Name, Description = m.Description, Version = m.Version, Author = m.Author, License = m.License }
+        : null;
+
+    // TFLite metadata describes the main subgraph's inputs and outputs in order.
+    private static TensorMetadataInfo? InputMetadata(ModelMetadataInfo? metadata, Subgraph subgraph, Tensor tensor) =>
+        metadata is null || subgraph.Inputs.IndexOf(tensor) is not (>= 0 and var i) ? null : metadata.Inputs.ElementAtOrDefault(i);
+
+    private static TensorMetadataInfo? OutputMetadata(ModelMetadataInfo? metadata, Subgraph subgraph, Tensor tensor) =>
+        metadata is null || subgraph.Outputs.IndexOf(tensor) is not (>= 0 and var i) ? null : metadata.Outputs.ElementAtOrDefault(i);
+
+    private static CardTensor Describe(Subgraph subgraph, Tensor tensor, string? signatureName, TensorMetadataInfo? metadata)
     {
         var q = tensor.Quantization;
         var dynamic = tensor.ShapeSignature is { } sig && sig.Any(d => d < 0);
@@ -59,6 +73,10 @@ public static class ModelDescriber
             Quantization = q is null || q.Scale.Length == 0
                 ? null
                 : new CardQuantization { Scale = q.Scale.ToArray(), ZeroPoint = q.ZeroPoint.ToArray(), Dimension = q.QuantizedDimension },
+            Normalization = metadata is { Mean: { } mean, Std: { } std } ? new CardNormalization { Mean = mean, Std = std } : null,
+            Labels = metadata?.Labels,
+            // The card says "tensor" for what TFLite metadata calls a feature.
+            Content = metadata?.Content switch { "image" => "image", "feature" => "tensor", _ => null },
         };
     }
 }

@@ -48,7 +48,7 @@ public static class CardFactory
                 MaxSizeGrowth = settings.MaxSizeGrowth,
                 Severity = settings.BudgetSeverity,
             },
-            TfliteMetadata = null, // TFLITE_METADATA parsing arrives with TfLiteMetadata.Read (foundation).
+            TfliteMetadata = ModelDescriber.Metadata(described),
         };
     }
 
