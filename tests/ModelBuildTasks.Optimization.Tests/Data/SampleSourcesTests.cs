@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using ModelBuildTasks.Model;
+using ModelBuildTasks.Model.Metadata;
 using ModelBuildTasks.Model.Schema;
 using ModelBuildTasks.Optimization.Data;
 
@@ -121,6 +122,24 @@ public sealed class SampleSourcesTests
         Assert.AreEqual((200 - 100) / 50f, v[9], 1e-6f);
         Assert.AreEqual(0f, v[4], 1e-6f, "green is 100 everywhere");
         CollectionAssert.AreEqual(v[..12], v[12..], "both rows come from the one input row");
+    }
+
+    [TestMethod]
+    public void Images_use_the_models_metadata_normalization_when_none_is_given()
+    {
+        using var temp = new TempFolder();
+        TestFiles.WritePng(temp.File("img.png"), 1, 1, 1, [255]);
+        var model = TestModels.Float(1, 1, 1, 1);
+        var outputs = model.Main.Outputs.Select(_ => new TensorMetadataInfo(null, null, null, null, null, null, null, null, null)).ToList();
+        model.Metadata.Add(new MetadataEntry(ModelGraph.TfLiteMetadataName, TfLiteMetadata.Write(new ModelMetadataInfo(
+            null, null, null, null, null,
+            [new TensorMetadataInfo("image", null, "image", [127.5f], [127.5f], null, null, null, null)], outputs, []))));
+
+        var fromMetadata = Floats(SampleSources.Open(temp.Path, model).Read().Single().Inputs[0]);
+        var overridden = Floats(SampleSources.Open(temp.Path, model, new DataOptions { Mean = [0], Std = [255] }).Read().Single().Inputs[0]);
+
+        Assert.AreEqual((255 - 127.5f) / 127.5f, fromMetadata[0], 1e-6f);
+        Assert.AreEqual(1f, overridden[0], 1e-6f);
     }
 
     [TestMethod]
