@@ -1,0 +1,59 @@
+using ModelBuildTasks.Model;
+using ModelBuildTasks.Optimization.Evaluation;
+
+namespace ModelBuildTasks.Optimization.Auto;
+
+/// <summary>
+/// Ranks layers by the error each ADDS: its output's SQNR subtracted from the worst SQNR of its non-constant inputs.
+/// Plain per-layer SQNR only grows worse towards the outputs (errors accumulate), which would blame the last layers;
+/// the drop across an op points at the op that quantizes badly.
+/// </summary>
+internal static class LayerRanking
+{
+    // SQNR figures above this are "exact" for ranking (an infinite SQNR minus a finite one would swamp the order).
+    private const double CapDb = 120;
+
+    /// <summary>Output tensor names of the ops of <paramref name="model"/>'s main graph, worst added error first.</summary>
+    public static IReadOnlyList<string> Rank(ModelGraph model, EvaluationReport evaluation)
+    {
+        var sqnr = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var m in evaluation.Layers)
+        {
+            sqnr[m.Name] = Capped(m.SqnrDb);
+        }
+        foreach (var m in evaluation.Outputs)
+        {
+            sqnr[m.Name] = Capped(m.SqnrDb);
+        }
+
+        var scored = new List<(string Name, double Added, int Order)>();
+        var ops = model.Main.Operators;
+        for (var i = 0; i < ops.Count; i++)
+        {
+            var op = ops[i];
+            if (op.Outputs.Count == 0 || op.Outputs[0] is not { } output || !sqnr.TryGetValue(output.Name, out var outSqnr))
+            {
+                continue;
+            }
+            var inSqnr = CapDb;
+            foreach (var input in op.Inputs)
+            {
+                if (input is not null && !input.IsConstant && sqnr.TryGetValue(input.Name, out var s))
+                {
+                    inSqnr = Math.Min(inSqnr, s);
+                }
+            }
+            // Every compared layer is ranked (those adding no error last), so moving all of them is possible.
+            scored.Add((output.Name, inSqnr - outSqnr, i));
+        }
+        scored.Sort((a, b) => a.Added != b.Added ? b.Added.CompareTo(a.Added) : a.Order.CompareTo(b.Order));
+        var names = new List<string>(scored.Count);
+        foreach (var s in scored)
+        {
+            names.Add(s.Name);
+        }
+        return names;
+    }
+
+    private static double Capped(double db) => double.IsNaN(db) ? 0 : Math.Min(CapDb, db);
+}
