@@ -113,7 +113,7 @@ internal sealed class BudgetOptions
             ? Evaluator.Evaluate(original, optimized, data, new EvaluationOptions { PerLayer = false })
             : null;
         var bytes = File.ReadAllBytes(destination);
-        var gzip = SizeReport(bytes);
+        var gzip = GzipSize(bytes);
         var misses = budgets.Check(bytes.Length, gzip, evaluation);
         foreach (var miss in misses)
         {
@@ -122,7 +122,7 @@ internal sealed class BudgetOptions
         return misses.Count == 0 ? null : BudgetMissedExitCode;
     }
 
-    private static long SizeReport(byte[] bytes)
+    private static long GzipSize(byte[] bytes)
     {
         using var counter = new MemoryStream();
         using (var gzip = new System.IO.Compression.GZipStream(counter, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
