@@ -14,8 +14,8 @@ namespace ModelBuildTasks.Optimization.Auto;
 
 /// <summary>
 /// <c>Optimization="auto"</c>: finds the smallest model that meets the budgets. It follows the LiteRT guide's decision
-/// tree: the target's schemes in order (cpu: int8 → 16x8 → dynamic → float16); when a full-integer model misses an
-/// accuracy budget, the layers that add the most error move to 16x8 (or float, from a 16x8 model) — 1, 2, 4, … layers,
+/// tree: the target's schemes in order (cpu: int8 → 16x8 → dynamic → float16); when a quantized model misses an
+/// accuracy budget, the layers that add the most error move to 16x8 (or float, from a 16x8 or dynamic model) — 1, 2, 4, … layers,
 /// then bisection down to the fewest that meet the budget; when the best accurate model is still over a size budget,
 /// pruning and clustering levels. A candidate that cannot beat the best so far on size is not evaluated. The search is
 /// deterministic (same inputs, same model bytes) and bounded by <see cref="AutoOptions.MaxEvaluations"/>.
@@ -98,20 +98,22 @@ public static class AutoOptimizer
                     Record(AutoConfig.Plain(scheme), 0, 0, null, false, "not tried: needs representative data", 0);
                     continue;
                 }
-                if (Try(AutoConfig.Plain(scheme), perLayer: fullInteger && Budgets.NeedsEvaluation, force: false) is { } plain)
+                var mixable = fullInteger || scheme == Optimization.Dynamic;
+                if (Try(AutoConfig.Plain(scheme), perLayer: mixable && Budgets.NeedsEvaluation, force: false) is { } plain)
                 {
                     plains.Add(plain);
                 }
             }
 
-            // 2. Mixed precision from a full-integer model that misses only accuracy and is smaller than the best so far.
-            foreach (var plain in plains)
+            // 2. Mixed precision from a quantized model that misses only accuracy and is smaller than the best so far,
+            //    smallest first (a mix is about as large as its plain model, so the smallest mix that passes wins).
+            foreach (var plain in plains.OrderBy(p => p.Bytes.Length).ThenBy(p => p.TrailIndex))
             {
                 // int8 with every layer at 16x8 is the plain 16x8 model: when that misses too, no int8 mix can pass.
                 var sixteenMisses = plain.Config.Scheme == Optimization.Int8 &&
                     plains.Any(p => p.Config.Scheme == Optimization.Int16x8 && p is { Failed: false, Evaluation: not null, MeetsAccuracy: false });
                 if (!sixteenMisses && plain is { Failed: false, Evaluation: not null, MeetsAccuracy: false } &&
-                    plain.Config.Scheme is Optimization.Int8 or Optimization.Int16x8 &&
+                    plain.Config.Scheme is Optimization.Int8 or Optimization.Int16x8 or Optimization.Dynamic &&
                     (best is null || plain.Bytes.Length < best.Bytes.Length))
                 {
                     MixedPrecision(plain);
@@ -130,10 +132,13 @@ public static class AutoOptimizer
             return Finish(best);
         }
 
-        /// <summary>Moves the layers adding the most error to higher precision: 1, 2, 4, … then bisection to the fewest that pass.</summary>
+        /// <summary>
+        /// Moves the layers adding the most error to higher precision (int8 → 16x8; 16x8 and dynamic → float): 1, 2, 4, …
+        /// then bisection to the fewest that pass.
+        /// </summary>
         private void MixedPrecision(Built plain)
         {
-            var ranked = LayerRanking.Rank(model, plain.Evaluation!);
+            var ranked = LayerRanking.Rank(model, plain.Evaluation!, weightedOnly: plain.Config.Scheme == Optimization.Dynamic);
             if (ranked.Count == 0)
             {
                 return;

@@ -1,4 +1,5 @@
 using ModelBuildTasks.Model;
+using ModelBuildTasks.Model.Schema;
 using ModelBuildTasks.Optimization.Evaluation;
 
 namespace ModelBuildTasks.Optimization.Auto;
@@ -14,8 +15,22 @@ internal static class LayerRanking
     private const double CapDb = 120;
 
     /// <summary>Output tensor names of the ops of <paramref name="model"/>'s main graph, worst added error first.</summary>
-    public static IReadOnlyList<string> Rank(ModelGraph model, EvaluationReport evaluation)
+    /// <param name="model">The original model (its op output names are the layer names).</param>
+    /// <param name="evaluation">The per-layer evaluation of the quantized model.</param>
+    /// <param name="weightedOnly">Rank only ops that read weights (a rule changes nothing else in dynamic-range models).</param>
+    public static IReadOnlyList<string> Rank(ModelGraph model, EvaluationReport evaluation, bool weightedOnly = false)
     {
+        var producers = new Dictionary<Tensor, Operator>(ReferenceEqualityComparer.Instance);
+        foreach (var op in model.Main.Operators)
+        {
+            foreach (var t in op.Outputs)
+            {
+                if (t is not null)
+                {
+                    producers[t] = op;
+                }
+            }
+        }
         var sqnr = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var m in evaluation.Layers)
         {
@@ -31,7 +46,8 @@ internal static class LayerRanking
         for (var i = 0; i < ops.Count; i++)
         {
             var op = ops[i];
-            if (op.Outputs.Count == 0 || op.Outputs[0] is not { } output || !sqnr.TryGetValue(output.Name, out var outSqnr))
+            if (op.Outputs.Count == 0 || op.Outputs[0] is not { } output || !sqnr.TryGetValue(output.Name, out var outSqnr) ||
+                (weightedOnly && !ReadsWeights(op, producers)))
             {
                 continue;
             }
@@ -53,6 +69,29 @@ internal static class LayerRanking
             names.Add(s.Name);
         }
         return names;
+    }
+
+    /// <summary>True when an input is a constant or a constant read through DEQUANTIZE/DENSIFY (float16, sparse weights).</summary>
+    private static bool ReadsWeights(Operator op, Dictionary<Tensor, Operator> producers)
+    {
+        foreach (var input in op.Inputs)
+        {
+            if (input is null)
+            {
+                continue;
+            }
+            if (input.IsConstant)
+            {
+                return true;
+            }
+            if (producers.TryGetValue(input, out var p) && p.Code.Builtin is BuiltinOperator.DEQUANTIZE or BuiltinOperator.DENSIFY &&
+                p.Inputs.Count > 0 && (p.Inputs[0]?.IsConstant == true ||
+                    (p.Inputs[0] is { } inner && producers.TryGetValue(inner, out var q) && q.Code.Builtin == BuiltinOperator.DENSIFY)))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static double Capped(double db) => double.IsNaN(db) ? 0 : Math.Min(CapDb, db);

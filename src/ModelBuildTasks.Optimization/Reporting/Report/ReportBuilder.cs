@@ -41,8 +41,14 @@ public sealed record ReportInputs
     /// <summary>Stage timings measured by the caller.</summary>
     public IReadOnlyList<StageTiming> Timings { get; init; } = [];
 
-    /// <summary>Compute Brotli sizes (quality 11 is slow on big models).</summary>
+    /// <summary>Compute Brotli sizes (quality 11 is slow on big models); ignored when the size reports are given.</summary>
     public bool Brotli { get; init; } = true;
+
+    /// <summary>The original's size report when the caller already made one (saves compressing it again).</summary>
+    public SizeReport? OriginalSizes { get; init; }
+
+    /// <summary>The optimized model's size report when the caller already made one.</summary>
+    public SizeReport? OptimizedSizes { get; init; }
 
     /// <summary>Keep this many layers in the size-by-layer and layer-error lists.</summary>
     public int TopLayers { get; init; } = 25;
@@ -56,8 +62,9 @@ public static class ReportBuilder
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var sizeOptions = new SizeReportOptions { BrotliQuality = inputs.Brotli ? 11 : 0, ZstdLevel = 1 };
-        var original = SizeReport.Create(inputs.OriginalBytes, inputs.Original, inputs.OriginalName, sizeOptions);
-        var optimized = SizeReport.Create(inputs.OptimizedBytes, inputs.Optimized, inputs.OptimizedName, sizeOptions);
+        var original = inputs.OriginalSizes ?? SizeReport.Create(inputs.OriginalBytes, inputs.Original, inputs.OriginalName, sizeOptions);
+        var optimized = inputs.OptimizedSizes ?? SizeReport.Create(inputs.OptimizedBytes, inputs.Optimized, inputs.OptimizedName, sizeOptions);
+        var brotli = inputs.Brotli || (inputs.OriginalSizes is not null && inputs.OptimizedSizes is not null);
         var options = inputs.Options ?? new OptimizationOptions();
         var fullInteger = options.Optimization is Optimization.Int8 or Optimization.Int16x8;
         var evaluation = inputs.Evaluation;
@@ -68,8 +75,8 @@ public static class ReportBuilder
                 options.Target.ToString().ToLowerInvariant(),
                 fullInteger ? options.Calibration.ToString().ToLowerInvariant() : null,
                 options.Rules.Select(r => $"{r.Tensor ?? "*"} / {r.OpType ?? "*"} -> {RuleScheme(r.Scheme)}").ToList()),
-            Input = File(original, inputs.Brotli),
-            Output = File(optimized, inputs.Brotli),
+            Input = File(original, brotli),
+            Output = File(optimized, brotli),
             SizeByType = ByType(original, optimized),
             SizeByLayer = ByLayer(inputs.Original, inputs.Optimized, inputs.TopLayers),
             Evaluation = evaluation is null ? null
