@@ -16,11 +16,15 @@ public static class AutoErrorCodes
 public sealed class AutoSearchException : ModelFormatException
 {
     /// <summary>Creates the exception with one of <see cref="AutoErrorCodes"/>.</summary>
-    public AutoSearchException(string code, string message, IReadOnlyList<BudgetMiss>? misses = null)
+    public AutoSearchException(string code, string message, IReadOnlyList<BudgetMiss>? misses = null, IReadOnlyList<AutoCandidate>? trail = null)
         : base(code, message)
     {
         Misses = misses ?? [];
+        Trail = trail ?? [];
     }
+
+    /// <summary>Every candidate tried, in order (empty when the search could not start).</summary>
+    public IReadOnlyList<AutoCandidate> Trail { get; }
 
     /// <summary>The budgets the closest candidate misses (empty when the search could not start).</summary>
     public IReadOnlyList<BudgetMiss> Misses { get; }

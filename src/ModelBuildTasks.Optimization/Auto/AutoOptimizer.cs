@@ -23,10 +23,10 @@ namespace ModelBuildTasks.Optimization.Auto;
 public static class AutoOptimizer
 {
     /// <summary>Pruning levels tried, mildest first.</summary>
-    private static readonly double[] SparsityLevels = [0.5, 0.75];
+    private static readonly double[] SparsityLevels = [0.1, 0.25, 0.5, 0.75];
 
     /// <summary>Cluster counts tried, mildest first.</summary>
-    private static readonly int[] ClusterLevels = [64, 16];
+    private static readonly int[] ClusterLevels = [256, 64, 16];
 
     /// <summary>Searches for the smallest model of <paramref name="model"/> meeting <see cref="AutoOptions.Budgets"/>.</summary>
     /// <param name="model">The model to optimize (left unchanged; also the reference the fidelity is measured against).</param>
@@ -90,7 +90,7 @@ public static class AutoOptimizer
         {
             // 1. The target's plain schemes, in the guide's order (those that cannot beat the best so far are only sized).
             var plains = new List<Built>();
-            foreach (var scheme in AutoOptions.SchemesFor(options.Target))
+            foreach (var scheme in options.Schemes ?? AutoOptions.SchemesFor(options.Target))
             {
                 var fullInteger = scheme is Optimization.Int8 or Optimization.Int16x8;
                 if (fullInteger && representative is null)
@@ -188,30 +188,29 @@ public static class AutoOptimizer
         /// <summary>The smallest accurate candidate is over a size budget: pruning (raw size) and clustering (compressed size) levels.</summary>
         private void ShrinkFurther()
         {
-            Built? seed = null;
-            foreach (var b in cache.Values.OrderBy(b => b.TrailIndex))
+            // Seeds: the accurate candidates, smallest first by the size that is over (gzip when the compressed budget is
+            // missed, else raw); the two smallest are tried, each through the levels, mildest first.
+            var accurate = cache.Values.Where(b => b.MeetsAccuracy && b.Config.Sparsity == 0 && b.Config.Clusters == 0).ToList();
+            var compressed = accurate.Any(b => b.Misses.Any(m => m.Budget == "MaxCompressedSize"));
+            var seeds = accurate
+                .OrderBy(b => compressed ? b.Gzip : b.Bytes.Length)
+                .ThenBy(b => b.TrailIndex)
+                .Take(2)
+                .ToList();
+            foreach (var seed in seeds)
             {
-                if (b.MeetsAccuracy && (seed is null || b.Bytes.Length < seed.Bytes.Length))
+                var levels = new List<AutoConfig>();
+                if (compressed)
                 {
-                    seed = b;
+                    levels.AddRange(ClusterLevels.Select(k => seed.Config with { Clusters = k }));
                 }
-            }
-            if (seed is null)
-            {
-                return;
-            }
-            var levels = new List<AutoConfig>();
-            if (seed.Misses.Any(m => m.Budget == "MaxCompressedSize"))
-            {
-                levels.AddRange(ClusterLevels.Select(k => seed.Config with { Clusters = k }));
-            }
-            levels.AddRange(SparsityLevels.Select(s => seed.Config with { Sparsity = s }));
-            foreach (var config in levels)
-            {
-                var r = Try(config, perLayer: false, force: true);
-                if (r is null || best is not null)
+                levels.AddRange(SparsityLevels.Select(s => seed.Config with { Sparsity = s }));
+                foreach (var config in levels)
                 {
-                    return;
+                    if (Try(config, perLayer: false, force: true) is null || best is not null)
+                    {
+                        return;
+                    }
                 }
             }
         }
@@ -341,11 +340,11 @@ public static class AutoOptimizer
             if (closest is null)
             {
                 return new AutoSearchException(AutoErrorCodes.NoCandidateMeetsBudgets,
-                    $"no candidate could be built or run ({tried}): " + string.Join("; ", trail.Select(t => $"{t.Config}: {t.Verdict}")));
+                    $"no candidate could be built or run ({tried}): " + string.Join("; ", trail.Select(t => $"{t.Config}: {t.Verdict}")), null, trail);
             }
             return new AutoSearchException(AutoErrorCodes.NoCandidateMeetsBudgets,
                 $"no candidate meets the budgets ({tried}); the closest, {closest.Config.Describe()} ({Sizes.Format(closest.Bytes.Length)}), misses " +
-                string.Join("; ", closest.Misses.Select(m => m.Message)), closest.Misses);
+                string.Join("; ", closest.Misses.Select(m => m.Message)), closest.Misses, trail);
         }
 
         private static (int, double) Closeness(Built b) => (b.Misses.Count, b.Misses.Sum(m => Math.Min(1e6, m.Shortfall)));

@@ -18,6 +18,9 @@ public sealed record AutoOptions
     /// </summary>
     public OptimizationOptions Base { get; init; } = new();
 
+    /// <summary>The schemes to try, in order; null = the target's (<see cref="SchemesFor"/>).</summary>
+    public IReadOnlyList<Optimization>? Schemes { get; init; }
+
     /// <summary>Stop after this many evaluations and keep the best model found (the trail records the cap).</summary>
     public int MaxEvaluations { get; init; } = DefaultMaxEvaluations;
 
