@@ -320,6 +320,7 @@ public static class AutoOptimizer
         {
             var final = trail.Select(c => c.Index == chosen.TrailIndex
                 ? c with { Accepted = true, Verdict = "chosen: the smallest candidate meeting every budget" }
+                : c.Verdict == "meets every budget" ? c with { Verdict = $"meets every budget, but larger than the chosen ({Sizes.Format(chosen.Bytes.Length)})" }
                 : c).ToList();
             return new AutoResult(chosen.Model!, chosen.Bytes, chosen.Config, chosen.Result!, chosen.Evaluation, final, evaluations, capped,
                 clock.Elapsed, AutoRecipe.ToJson(chosen.Config, options.Target));
