@@ -16,6 +16,7 @@ public static class MbtCommandLine
             RunCommand.Create(output, error),
             BenchCommand.Create(output, error),
             EvaluateCommand.Create(output, error),
+            ReportCommand.Create(output, error),
         };
         var config = new InvocationConfiguration { Output = output, Error = error };
         return root.Parse(args).Invoke(config);

@@ -18,7 +18,7 @@ namespace ModelBuildTasks.Cli.Commands;
 /// </summary>
 internal static class OptimizeCommand
 {
-    private static readonly string[] Optimizations = ["none", "float32", "float16", "dynamic", "int8", "int16x8"];
+    private static readonly string[] Optimizations = ["none", "float32", "float16", "dynamic", "int8", "int16x8", "auto"];
     private static readonly string[] Targets = ["cpu", "gpu", "edgetpu", "mcu"];
     private static readonly string[] IoTypes = ["float32", "int8", "uint8", "int16"];
     private static readonly string[] Calibrations = ["minmax", "moving-average", "percentile", "mse"];
@@ -44,6 +44,7 @@ internal static class OptimizeCommand
         {
             model, outputPath, optimization, target, data, inputType, outputType, calibration, percentile, maxSamples, minElements, noHybrid, recipe, report,
         };
+        var budgets = BudgetOptions.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(error, () =>
         {
             var source = parse.GetValue(model)!.FullName;
@@ -65,6 +66,7 @@ internal static class OptimizeCommand
                 if (parse.GetValue(maxSamples) is { } m) options = options with { MaxCalibrationSamples = m };
                 if (parse.GetValue(minElements) is { } e) options = options with { DynamicRangeMinElements = e };
                 var samples = parse.GetValue(data) is { } d ? SampleSources.Open(d, graph) : null;
+                if (budgets.RunAuto(parse, parse.GetValue(optimization)!, graph, options, samples, destination, parse.GetValue(report), output, error) is { } autoExit) return autoExit;
                 var progress = new StderrProgress(error);
                 var result = Optimizer.Optimize(graph, options, samples, progress);
                 progress.Finish();
@@ -79,7 +81,7 @@ internal static class OptimizeCommand
                 }
                 output.WriteLine($"{Path.GetFileName(source)} -> {destination}: {InspectCommand.Bytes(new FileInfo(source).Length)} -> " +
                                  $"{InspectCommand.Bytes(new FileInfo(destination).Length)} ({parse.GetValue(optimization)})");
-                return ExitCodes.Ok;
+                return budgets.Check(parse, graph, result.Model, destination, error) ?? ExitCodes.Ok;
             }
             catch (ModelFormatException e) when (e.FilePath is null)
             {
