@@ -153,4 +153,41 @@ public sealed class AutoAndReportTests
             Assert.IsFalse(File.Exists(Path.Combine(models, Small + suffix)), suffix);
         }
     }
+
+    [TestMethod]
+    public void ReportMdWritesTheMarkdownSummaryAndDroppingItRemovesTheFile()
+    {
+        using var temp = new TempFolder();
+        File.Copy(Corpus.GetPath(Small), temp.File($"models/{Small}.tflite"));
+        var project = temp.File("App.csproj", "<Project />\n");
+        var models = Path.Combine(temp.Path, "obj", "models") + Path.DirectorySeparatorChar;
+        var markdown = Path.Combine(models, Small + ".report.md");
+        void Build(string? format, params string[] defaults)
+        {
+            var item = new TaskItem($"models/{Small}.tflite");
+            item.SetMetadata("Optimization", "float16");
+            if (format is not null)
+            {
+                item.SetMetadata("Report", format);
+            }
+
+            var prepare = new PrepareModelItems { BuildEngine = new FakeBuildEngine(), Items = [item], ProjectDirectory = temp.Path, ProjectFile = project, OutputDirectory = models, Defaults = defaults };
+            Assert.IsTrue(prepare.Execute());
+            Assert.IsTrue(new OptimizeModelItems { BuildEngine = new FakeBuildEngine(), States = prepare.States, ProjectDirectory = temp.Path, Defaults = defaults }.Execute());
+        }
+
+        // The project-wide ModelReportFormat reaches the task as the Report default.
+        Build(null, "Report=md");
+        var report = OptimizationReport.FromJson(File.ReadAllText(Path.Combine(models, Small + ".report.json")));
+        Assert.AreEqual("float16", report.Settings.Optimization);
+        Assert.IsNull(report.Auto);
+        Assert.IsFalse(File.Exists(Path.Combine(models, Small + ".recipe.json")), "only auto writes a recipe");
+        var text = File.ReadAllText(markdown);
+        StringAssert.Contains(text, "float16");
+        StringAssert.Contains(text, Small);
+
+        Build("json");
+        Assert.IsFalse(File.Exists(markdown), "a rendering no longer asked for is removed");
+        Assert.IsTrue(File.Exists(Path.Combine(models, Small + ".report.json")));
+    }
 }
