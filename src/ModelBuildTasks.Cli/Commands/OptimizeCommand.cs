@@ -39,7 +39,7 @@ internal static class OptimizeCommand
         var minElements = new Option<int?>("--min-elements") { Description = "Dynamic range: weights with fewer elements stay float (default 1024)." };
         var noHybrid = new Option<bool>("--no-hybrid") { Description = "Dynamic range: read every int8 weight through DEQUANTIZE (weight-only error, better fidelity) instead of hybrid CONV_2D/FULLY_CONNECTED kernels." };
         var recipe = new Option<FileInfo>("--recipe") { Description = "JSON per-layer overrides: {\"rules\":[{\"tensor\":REGEX,\"op\":REGEX,\"scheme\":\"none|int8|int16x8\"}]}; the last match wins." };
-        var report = new Option<FileInfo>("--report") { Description = "Also write the JSON report (sizes, accuracy on --eval-data or --representative-data, per-layer error, budgets); render it with mbt report." };
+        var report = new Option<FileInfo>("--report") { Description = "Also write a JSON report of what was done." };
         var command = new Command("optimize", "Optimize a model and write the result.")
         {
             model, outputPath, optimization, target, data, inputType, outputType, calibration, percentile, maxSamples, minElements, noHybrid, recipe, report,
@@ -136,6 +136,86 @@ internal static class OptimizeCommand
         "mse" => CalibrationMethod.Mse,
         _ => CalibrationMethod.MinMax,
     };
+
+    /// <summary>
+    /// The report (stable, deterministic: no timestamps or timings): formatVersion, input and output (file, bytes,
+    /// sha256), optimization, target, sizeRatio, summary lines, fullInteger (samples, calibration, quantizedOperators,
+    /// floatOperators) or null, warnings (rule, message) and every tensor change (pass, tensor, action, bytesBefore,
+    /// bytesAfter).
+    /// </summary>
+    internal static void WriteReport(string path, string source, string destination, OptimizationResult result)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("formatVersion", 1);
+            WriteFile(w, "input", source);
+            WriteFile(w, "output", destination);
+            w.WriteString("optimization", result.Options.Optimization.ToString().ToLowerInvariant());
+            w.WriteString("target", result.Options.Target.ToString().ToLowerInvariant());
+            w.WriteNumber("sizeRatio", Math.Round(new FileInfo(destination).Length / (double)new FileInfo(source).Length, 4));
+            w.WriteStartArray("summary");
+            foreach (var line in result.Summary())
+            {
+                w.WriteStringValue(line);
+            }
+            w.WriteEndArray();
+            if (result.FullInteger is { } fi)
+            {
+                w.WriteStartObject("fullInteger");
+                w.WriteNumber("samples", fi.Samples);
+                w.WriteString("calibration", fi.Method.ToString().ToLowerInvariant());
+                w.WriteNumber("quantizedOperators", fi.QuantizedOperators);
+                w.WriteStartArray("floatOperators");
+                foreach (var op in fi.FloatOperators)
+                {
+                    w.WriteStringValue(op);
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            else
+            {
+                w.WriteNull("fullInteger");
+            }
+            w.WriteStartArray("warnings");
+            foreach (var v in result.Warnings)
+            {
+                w.WriteStartObject();
+                w.WriteString("rule", v.Rule);
+                w.WriteString("message", v.Message);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("changes");
+            foreach (var c in result.Changes)
+            {
+                w.WriteStartObject();
+                w.WriteString("pass", c.Pass);
+                w.WriteString("tensor", c.Tensor);
+                w.WriteString("action", c.Action);
+                w.WriteNumber("bytesBefore", c.BytesBefore);
+                w.WriteNumber("bytesAfter", c.BytesAfter);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        var temp = path + ".tmp";
+        File.WriteAllBytes(temp, stream.ToArray());
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static void WriteFile(Utf8JsonWriter w, string name, string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        w.WriteStartObject(name);
+        w.WriteString("file", Path.GetFileName(path));
+        w.WriteNumber("bytes", bytes.LongLength);
+        w.WriteString("sha256", Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
+        w.WriteEndObject();
+    }
 
     /// <summary>Prints "calibration 12/32" on stderr, overwriting the line, at most once per step.</summary>
     private sealed class StderrProgress(TextWriter error) : IProgress<OptimizationProgress>
