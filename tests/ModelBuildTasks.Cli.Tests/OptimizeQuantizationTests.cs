@@ -23,15 +23,32 @@ public sealed class OptimizeQuantizationTests
         Assert.IsTrue(model.Main.Tensors.Any(t => t.IsConstant && t.Type == TensorType.INT8));
         Assert.IsTrue(model.Main.Tensors.Where(t => t.IsConstant && t.Type == TensorType.INT8).All(t => t.ElementCount >= 2048));
 
-        using var json = JsonDocument.Parse(File.ReadAllText(report));
-        var root = json.RootElement;
-        Assert.AreEqual(1, root.GetProperty("formatVersion").GetInt32());
-        Assert.AreEqual("dynamic", root.GetProperty("optimization").GetString());
-        Assert.AreEqual("cpu", root.GetProperty("target").GetString());
-        Assert.AreEqual(new FileInfo(target).Length, root.GetProperty("output").GetProperty("bytes").GetInt64());
-        Assert.AreEqual(JsonValueKind.Null, root.GetProperty("fullInteger").ValueKind);
-        Assert.IsTrue(root.GetProperty("changes").GetArrayLength() > 50);
-        Assert.IsTrue(root.GetProperty("sizeRatio").GetDouble() < 0.9);
+        // The unified report (the same form auto and the build write), so `mbt report` renders it.
+        using (var json = JsonDocument.Parse(File.ReadAllText(report)))
+        {
+            var root = json.RootElement;
+            Assert.AreEqual(1, root.GetProperty("formatVersion").GetInt32());
+            var settings = root.GetProperty("settings");
+            Assert.AreEqual("dynamic", settings.GetProperty("optimization").GetString());
+            Assert.AreEqual("cpu", settings.GetProperty("target").GetString());
+            Assert.AreEqual(JsonValueKind.Null, settings.GetProperty("calibration").ValueKind);
+            var input = root.GetProperty("input").GetProperty("bytes").GetInt64();
+            var written = root.GetProperty("output").GetProperty("bytes").GetInt64();
+            Assert.AreEqual(new FileInfo(Corpus.GetPath("hand_landmark_lite")).Length, input);
+            Assert.AreEqual(new FileInfo(target).Length, written);
+            Assert.IsTrue(written < 0.9 * input);
+            var gzip = root.GetProperty("output").GetProperty("gzipBytes").GetInt64();
+            Assert.IsTrue(gzip > 0 && gzip < written);
+            var int8 = root.GetProperty("sizeByType").EnumerateArray().Single(t => t.GetProperty("type").GetString() == "int8");
+            Assert.AreEqual(0, int8.GetProperty("originalTensors").GetInt32());
+            Assert.IsTrue(int8.GetProperty("optimizedTensors").GetInt32() > 20);
+            Assert.IsTrue(root.GetProperty("changes").EnumerateArray().Any(c => c.GetString()!.StartsWith("dynamic: ", StringComparison.Ordinal)));
+            Assert.AreEqual(JsonValueKind.Null, root.GetProperty("auto").ValueKind);
+        }
+
+        var (renderCode, markdown, renderError) = Mbt.Run("report", report, "--format", "md");
+        Assert.AreEqual(0, renderCode, renderError);
+        StringAssert.Contains(markdown, "dynamic");
     }
 
     [TestMethod]

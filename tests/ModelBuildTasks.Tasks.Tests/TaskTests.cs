@@ -57,7 +57,10 @@ public sealed class TaskTests
         Assert.AreEqual(Path.Combine(models, Small + ".stamp"), state.ItemSpec);
         Assert.AreEqual(Path.Combine(models, Small + ".modelcard.json"), state.GetMetadata("_MbtCard"));
         Assert.AreEqual("3", state.GetMetadata("_MbtLine"));
-        Assert.HasCount(4, task.Writes);
+        Assert.HasCount(7, task.Writes);
+        CollectionAssert.IsSubsetOf(
+            new[] { ".recipe.json", ".report.html", ".report.md" }.Select(s => Path.Combine(models, Small + s)).ToArray(),
+            task.Writes.Select(w => w.ItemSpec).ToArray());
         Assert.IsTrue(File.Exists(state.ItemSpec));
     }
 

@@ -31,6 +31,9 @@ internal sealed class BudgetOptions
     private readonly Option<string> evalData = new("--eval-data") { Description = "Samples the accuracy budgets are measured on (same forms as --representative-data)." };
     private readonly Option<FileInfo> labels = new("--labels") { Description = "Labels of --eval-data: a CSV 'file,label' (or a 1-D integer .npy)." };
     private readonly Option<int?> maxEvaluations = new("--max-evaluations") { Description = $"Auto: stop after this many evaluations (default {AutoOptions.DefaultMaxEvaluations})." };
+    /// <summary>The evaluation <see cref="WriteReport"/> ran, if any.</summary>
+    private EvaluationReport? evaluated;
+
     private readonly Option<FileInfo> writeRecipe = new("--write-recipe") { Description = "Auto: write the chosen configuration as a recipe file (default: OUTPUT.recipe.json)." };
 
     /// <summary>Adds the flags to <paramref name="command"/>.</summary>
@@ -88,7 +91,7 @@ internal sealed class BudgetOptions
             {
                 Original = model, OriginalBytes = original, OriginalName = Path.GetFileName(ModelPath(parse)),
                 Optimized = result.Model, OptimizedBytes = result.Bytes, OptimizedName = Path.GetFileName(destination),
-                Options = result.Optimization.Options, Evaluation = result.Evaluation, Auto = result, Budgets = budgets,
+                Options = result.Optimization.Options, Result = result.Optimization, Evaluation = result.Evaluation, Auto = result, Budgets = budgets,
                 Timings = [new StageTiming("search", search)],
             });
             WriteAtomically(reportFile.FullName, report.ToJson());
@@ -96,6 +99,28 @@ internal sealed class BudgetOptions
         output.WriteLine($"{Path.GetFileName(ModelPath(parse))} -> {destination}: auto chose {result.Config.Describe()}, {Sizes.Format(result.Bytes.Length)} " +
                          $"({result.Evaluations} evaluations, {result.Elapsed.TotalSeconds:0.0} s); recipe {recipePath}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The report of a fixed optimization, in the same form as auto's (<see cref="OptimizationReport"/>, what
+    /// <c>mbt report</c> renders): sizes (gzip, Brotli), the budgets given, and the fidelity with per-layer error measured
+    /// on --eval-data, else on the representative data (a report without data has no accuracy section).
+    /// </summary>
+    public void WriteReport(ParseResult parse, ModelGraph original, OptimizationResult result, ISampleSource? representative,
+        string source, string destination, string reportPath)
+    {
+        var clock = Stopwatch.StartNew();
+        var data = EvaluationData(parse, original) ?? representative;
+        evaluated = data is null ? null : Evaluator.Evaluate(original, result.Model, data, new EvaluationOptions());
+        var timings = evaluated is null ? new List<StageTiming>() : [new StageTiming("evaluate", clock.ElapsedMilliseconds)];
+        var budgets = Budgets(parse);
+        var report = ReportBuilder.Create(new ReportInputs
+        {
+            Original = original, OriginalBytes = File.ReadAllBytes(source), OriginalName = Path.GetFileName(source),
+            Optimized = result.Model, OptimizedBytes = File.ReadAllBytes(destination), OptimizedName = Path.GetFileName(destination),
+            Result = result, Evaluation = evaluated, Budgets = budgets.Any ? budgets : null, Timings = timings,
+        });
+        WriteAtomically(reportPath, report.ToJson());
     }
 
     /// <summary>
@@ -109,7 +134,9 @@ internal sealed class BudgetOptions
         {
             return null;
         }
-        var evaluation = budgets.NeedsEvaluation && EvaluationData(parse, original) is { } data
+        // The report's evaluation is reused when it ran on the evaluation data.
+        var evaluation = budgets.NeedsEvaluation && evaluated is not null && parse.GetValue(evalData) is not null ? evaluated
+            : budgets.NeedsEvaluation && EvaluationData(parse, original) is { } data
             ? Evaluator.Evaluate(original, optimized, data, new EvaluationOptions { PerLayer = false })
             : null;
         var bytes = File.ReadAllBytes(destination);

@@ -77,7 +77,7 @@ internal static class OptimizeCommand
                 }
                 if (parse.GetValue(report) is { } reportFile)
                 {
-                    WriteReport(reportFile.FullName, source, destination, result);
+                    budgets.WriteReport(parse, graph, result, samples, source, destination, reportFile.FullName);
                 }
                 output.WriteLine($"{Path.GetFileName(source)} -> {destination}: {InspectCommand.Bytes(new FileInfo(source).Length)} -> " +
                                  $"{InspectCommand.Bytes(new FileInfo(destination).Length)} ({parse.GetValue(optimization)})");

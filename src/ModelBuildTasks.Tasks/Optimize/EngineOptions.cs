@@ -16,9 +16,11 @@ public static class EngineOptions
     public static OptimizationOptions? Create(ModelItemSettings settings, List<SettingsError> errors)
     {
         var before = errors.Count;
-        // Optimization words map onto the engine's enum by name ("int16x8" → Int16x8), so a scheme the engine lacks
-        // (auto, until the accuracy-aware search lands) is a clear error rather than a silent fallback.
-        if (!Enum.TryParse<OptimizationKind>(settings.Optimization, ignoreCase: true, out var kind) || kind == OptimizationKind.Float32)
+        // Optimization words map onto the engine's enum by name ("int16x8" → Int16x8), so a scheme the engine lacks is a
+        // clear error rather than a silent fallback. For auto these are the search's shared settings: it sets the scheme.
+        var kind = OptimizationKind.None;
+        if (settings.Optimization != "auto" &&
+            (!Enum.TryParse(settings.Optimization, ignoreCase: true, out kind) || kind == OptimizationKind.Float32))
         {
             errors.Add(new(TaskErrorCodes.NotAvailable, $"Optimization={settings.Optimization} is not available in this build of the engine"));
         }

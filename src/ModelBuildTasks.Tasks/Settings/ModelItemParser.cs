@@ -24,7 +24,7 @@ public static class ModelItemParser
         "Optimization", "TargetDevice", "RepresentativeData", "EvaluationData", "EvaluationSamples", "Labels",
         "InputType", "OutputType", "Calibration", "Recipe", "Prune", "PrunePattern", "Cluster", "ClusterInit",
         "MaxSize", "MaxCompressedSize", "MaxAccuracyDrop", "MinCosine", "MinSqnr", "Baseline", "MaxSizeGrowth",
-        "BudgetSeverity", "ClassName", "Namespace", "GenerateWrapper", "Deploy", "HybridOps",
+        "BudgetSeverity", "ClassName", "Namespace", "GenerateWrapper", "Deploy", "HybridOps", "Report",
     ];
 
     /// <summary>Metadata the build itself attaches to items (prefix): never reported as unknown.</summary>
@@ -42,6 +42,7 @@ public static class ModelItemParser
     private static readonly string[] Severities = ["error", "warning"];
     private static readonly string[] Deploys = ["copy", "embed", "none"];
     private static readonly string[] Booleans = ["true", "false"];
+    private static readonly string[] ReportFormats = ["json", "html", "md"];
 
     /// <summary>Parses one item.</summary>
     /// <param name="include">The item spec as written (relative to the project, usually).</param>
@@ -109,7 +110,14 @@ public static class ModelItemParser
             GenerateWrapper = (reader.Choice("GenerateWrapper", Booleans) ?? "true") == "true",
             Deploy = reader.Choice("Deploy", Deploys) ?? "copy",
             HybridOps = (reader.Choice("HybridOps", Booleans) ?? "true") == "true",
+            ReportFormat = reader.Choice("Report", ReportFormats) ?? "json",
         };
+
+        if (settings.Optimization == "auto" && settings is { MaxSize: null, MaxCompressedSize: null, MaxAccuracyDrop: null, MinCosine: null, MinSqnrDb: null })
+        {
+            errors.Add(new(TaskErrorCodes.Conflict,
+                "Optimization=auto searches for the smallest model that meets the budgets, and none is set: add MaxSize, MaxCompressedSize, MaxAccuracyDrop, MinCosine or MinSqnr"));
+        }
 
         if (settings.Name.Length == 0)
         {

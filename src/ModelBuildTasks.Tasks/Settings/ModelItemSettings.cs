@@ -102,6 +102,9 @@ public sealed record ModelItemSettings
     /// </summary>
     public bool HybridOps { get; init; } = true;
 
+    /// <summary>Report: json (always written) | html | md — html and md also write a rendered report next to the JSON.</summary>
+    public string ReportFormat { get; init; } = "json";
+
     /// <summary>The deployed file relative to the output folder (deploy=copy), else null.</summary>
     public string? DeployedFile => Deploy == "copy" ? Name + ".tflite" : null;
 

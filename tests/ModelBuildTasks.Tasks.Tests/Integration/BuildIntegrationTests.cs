@@ -12,6 +12,7 @@ public sealed class BuildIntegrationTests
 {
     private const string Small = "face_detection_short_range";
     private const string Second = "selfie_segmentation";
+    private const string Auto = "small_auto";
     private const string OptimizeSkipped = "Skipping target \"ModelBuildTasksOptimize\" because all output files are up-to-date";
 
     [ClassCleanup]
@@ -23,18 +24,20 @@ public sealed class BuildIntegrationTests
         var app = new TestApp("incremental", $"""
                 <ModelItem Include="models/{Small}.tflite" Optimization="none" RepresentativeData="data" />
                 <ModelItem Include="models/{Second}.tflite" Optimization="none" Deploy="embed" />
+                <ModelItem Include="models/{Auto}.tflite" Optimization="auto" MinCosine="0.99" Report="html" />
             """);
         app.Add(Corpus.GetPath(Small), $"models/{Small}.tflite");
         app.Add(Corpus.GetPath(Second), $"models/{Second}.tflite");
+        app.Add(Corpus.GetPath(Small), $"models/{Auto}.tflite");
         var sample = Path.Combine(app.Directory, "data", "0.npy");
         Directory.CreateDirectory(Path.GetDirectoryName(sample)!);
         File.WriteAllBytes(sample, [1, 2, 3]);
 
-        // First build: both models optimized, outputs in obj/, the copy deployed, the other embedded.
+        // First build: every model optimized, outputs in obj/, the copy deployed, the other embedded.
         var first = app.Build();
         Assert.AreEqual(0, first.ExitCode, first.ToString());
-        CollectionAssert.AreEquivalent(new[] { Small, Second }, TestApp.SummaryLines(first).ToList(), first.Output);
-        foreach (var name in new[] { Small, Second })
+        CollectionAssert.AreEquivalent(new[] { Small, Second, Auto }, TestApp.SummaryLines(first).ToList(), first.Output);
+        foreach (var name in new[] { Small, Second, Auto })
         {
             foreach (var suffix in new[] { ".tflite", ".report.json", ".modelcard.json", ".stamp" })
             {
@@ -55,6 +58,23 @@ public sealed class BuildIntegrationTests
         Assert.AreEqual(5, card.Item.Column);
         StringAssert.Contains(first.Output, "/additionalfile:" + Path.Combine(app.ModelsDir, Small + ".modelcard.json"));
 
+        // The auto item: the search's choice is the model (it runs in LiteRT), pinned by a recipe, and reported in
+        // report.json and report.html; the card names the chosen scheme.
+        string AutoOutput(string suffix) => Path.Combine(app.ModelsDir, Auto + suffix);
+        StringAssert.Matches(first.Output, new System.Text.RegularExpressions.Regex($@"ModelBuildTasks: {Auto}: auto chose \S+"));
+        var recipe = ModelBuildTasks.Optimization.Auto.AutoRecipe.Parse(File.ReadAllText(AutoOutput(".recipe.json")));
+        var autoCard = ModelCardJson.ReadFile(AutoOutput(".modelcard.json"));
+        Assert.AreEqual(ModelBuildTasks.Optimization.Auto.AutoConfig.SchemeName(recipe.Scheme), autoCard.Optimization);
+        Assert.IsTrue(autoCard.Metrics!.MinCosine >= 0.99);
+        var autoReport = ModelBuildTasks.Optimization.Reporting.Report.OptimizationReport.FromJson(File.ReadAllText(AutoOutput(".report.json")));
+        Assert.AreEqual("auto", autoReport.Settings.Optimization);
+        Assert.IsNotEmpty(autoReport.Auto!.Trail);
+        Assert.AreEqual(new FileInfo(AutoOutput(".tflite")).Length, autoReport.Output.Bytes);
+        StringAssert.Contains(File.ReadAllText(AutoOutput(".report.html")), "<svg");
+        Assert.IsFalse(File.Exists(Path.Combine(app.ModelsDir, Small + ".report.html")), "html only where Report=html");
+        Assert.IsNotNull(Oracle.RunSeeded(AutoOutput(".tflite"), seed: 5));
+        var autoTime = File.GetLastWriteTimeUtc(AutoOutput(".tflite"));
+
         // Second build: nothing changed, the optimize target is skipped and outputs keep their timestamps.
         var optimizedTime = File.GetLastWriteTimeUtc(Path.Combine(app.ModelsDir, Small + ".tflite"));
         var second = app.Build();
@@ -62,6 +82,7 @@ public sealed class BuildIntegrationTests
         StringAssert.Contains(second.Output, OptimizeSkipped);
         Assert.IsEmpty(TestApp.SummaryLines(second));
         Assert.AreEqual(optimizedTime, File.GetLastWriteTimeUtc(Path.Combine(app.ModelsDir, Small + ".tflite")));
+        Assert.AreEqual(autoTime, File.GetLastWriteTimeUtc(AutoOutput(".tflite")), "an unchanged auto item does not search again");
 
         // Touching the data re-runs just the item that uses it.
         File.SetLastWriteTimeUtc(sample, DateTime.UtcNow.AddSeconds(2));

@@ -28,7 +28,8 @@ internal static class PackageFeed
 
     private static (string, string) Pack()
     {
-        var version = "0.1.0-it." + Guid.NewGuid().ToString("N")[..8];
+        // A letter first: an all-digit prerelease part with a leading zero is not a valid version.
+        var version = "0.1.0-it.g" + Guid.NewGuid().ToString("N")[..8];
         var feed = Path.Combine(Root, "feed");
         var project = Path.Combine(RepoPaths.Root, "src", "ModelBuildTasks", "ModelBuildTasks.csproj");
         // The test project builds the package project (a ProjectReference), so packing needs no build: the package

@@ -55,6 +55,12 @@ public sealed record OptimizationReport
     /// <summary>The auto search; null for a fixed optimization.</summary>
     public ReportAuto? Auto { get; init; }
 
+    /// <summary>What the optimizer changed, counted by pass and action (e.g. "int8: 62 tensors quantized").</summary>
+    public IReadOnlyList<string> Changes { get; init; } = [];
+
+    /// <summary>Warnings: target constraints the model bends, figures that could not be measured.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>Wall time of each stage.</summary>
     public IReadOnlyList<StageTiming> Timings { get; init; } = [];
 

@@ -29,6 +29,12 @@ public sealed record ReportInputs
     /// <summary>The options the model was optimized with (for auto: the chosen candidate's).</summary>
     public OptimizationOptions? Options { get; init; }
 
+    /// <summary>What the optimizer did (its change summary and warnings go into the report); for auto: the chosen candidate's.</summary>
+    public OptimizationResult? Result { get; init; }
+
+    /// <summary>Warnings of the caller's own (e.g. figures it could not measure), after the optimizer's.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>The evaluation of the optimized model against the original, when run.</summary>
     public EvaluationReport? Evaluation { get; init; }
 
@@ -65,7 +71,7 @@ public static class ReportBuilder
         var original = inputs.OriginalSizes ?? SizeReport.Create(inputs.OriginalBytes, inputs.Original, inputs.OriginalName, sizeOptions);
         var optimized = inputs.OptimizedSizes ?? SizeReport.Create(inputs.OptimizedBytes, inputs.Optimized, inputs.OptimizedName, sizeOptions);
         var brotli = inputs.Brotli || (inputs.OriginalSizes is not null && inputs.OptimizedSizes is not null);
-        var options = inputs.Options ?? new OptimizationOptions();
+        var options = inputs.Options ?? inputs.Result?.Options ?? new OptimizationOptions();
         var fullInteger = options.Optimization is Optimization.Int8 or Optimization.Int16x8;
         var evaluation = inputs.Evaluation;
         return new OptimizationReport
@@ -86,6 +92,8 @@ public static class ReportBuilder
             Auto = inputs.Auto is { } a
                 ? new ReportAuto(a.Config.Describe(), a.Evaluations, a.Capped, (long)a.Elapsed.TotalMilliseconds, a.RecipeJson, a.Trail)
                 : null,
+            Changes = inputs.Result?.Summary() ?? [],
+            Warnings = [.. (inputs.Result?.Warnings ?? []).Select(w => $"{w.Rule}: {w.Message}"), .. inputs.Warnings],
             Timings = inputs.Timings,
         };
     }
