@@ -4,7 +4,9 @@ using System.Text.Json;
 using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Format;
 using ModelBuildTasks.Optimization;
+using ModelBuildTasks.Optimization.Clustering;
 using ModelBuildTasks.Optimization.Data;
+using ModelBuildTasks.Optimization.Pruning;
 using ModelBuildTasks.Optimization.Recipes;
 using OptimizationKind = ModelBuildTasks.Optimization.Optimization;
 
@@ -12,7 +14,8 @@ namespace ModelBuildTasks.Cli.Commands;
 
 /// <summary>
 /// `mbt optimize MODEL -o OUT --optimization none|float32|float16|dynamic|int8|int16x8 [--target …]
-/// [--representative-data PATH] [--input-type/--output-type …] [--calibration …] [--recipe FILE] [--report FILE.json]`:
+/// [--representative-data PATH] [--input-type/--output-type …] [--calibration …] [--recipe FILE] [--report FILE.json]
+/// [--prune 0.5 [--prune-pattern unstructured|block:1x4|2:4]] [--cluster 16 [--cluster-init kmeans++] [--cluster-per-channel]]`:
 /// a thin adapter over <see cref="Optimizer"/>. Progress goes to stderr, the one-line result to stdout; the output file is
 /// written atomically, so a failure leaves none.
 /// </summary>
@@ -40,9 +43,15 @@ internal static class OptimizeCommand
         var noHybrid = new Option<bool>("--no-hybrid") { Description = "Dynamic range: read every int8 weight through DEQUANTIZE (weight-only error, better fidelity) instead of hybrid CONV_2D/FULLY_CONNECTED kernels." };
         var recipe = new Option<FileInfo>("--recipe") { Description = "JSON per-layer overrides: {\"rules\":[{\"tensor\":REGEX,\"op\":REGEX,\"scheme\":\"none|int8|int16x8\"}]}; the last match wins." };
         var report = new Option<FileInfo>("--report") { Description = "Also write a JSON report of what was done." };
+        var prune = new Option<double?>("--prune") { Description = "Magnitude-prune weights to this sparsity (0 < s < 1, e.g. 0.5) before quantizing; pruned float weights are stored sparse where smaller." };
+        var prunePattern = new Option<string>("--prune-pattern") { Description = "Pruning pattern: unstructured (default), block:RxC (e.g. block:1x4) or N:M (e.g. 2:4, which fixes the sparsity itself)." };
+        var cluster = new Option<int?>("--cluster") { Description = "Cluster each weight tensor to at most N shared values (2..256) before quantizing; with int8 at most N codes remain." };
+        var clusterInit = new Option<string>("--cluster-init") { Description = "Centroid initialization: kmeans++ (default), linear, density or random (seeded)." };
+        var clusterPerChannel = new Option<bool>("--cluster-per-channel") { Description = "Cluster each output channel on its own (N values per channel; better fidelity, larger)." };
         var command = new Command("optimize", "Optimize a model and write the result.")
         {
             model, outputPath, optimization, target, data, inputType, outputType, calibration, percentile, maxSamples, minElements, noHybrid, recipe, report,
+            prune, prunePattern, cluster, clusterInit, clusterPerChannel,
         };
         command.SetAction(parse => CommandErrors.Guard(error, () =>
         {
@@ -64,6 +73,11 @@ internal static class OptimizeCommand
                 if (parse.GetValue(percentile) is { } p) options = options with { CalibrationPercentile = p };
                 if (parse.GetValue(maxSamples) is { } m) options = options with { MaxCalibrationSamples = m };
                 if (parse.GetValue(minElements) is { } e) options = options with { DynamicRangeMinElements = e };
+                options = options with
+                {
+                    Pruning = PruningFrom(parse.GetValue(prune), parse.GetValue(prunePattern)),
+                    Clustering = ClusteringFrom(parse.GetValue(cluster), parse.GetValue(clusterInit), parse.GetValue(clusterPerChannel)),
+                };
                 var samples = parse.GetValue(data) is { } d ? SampleSources.Open(d, graph) : null;
                 var progress = new StderrProgress(error);
                 var result = Optimizer.Optimize(graph, options, samples, progress);
@@ -78,7 +92,9 @@ internal static class OptimizeCommand
                     WriteReport(reportFile.FullName, source, destination, result);
                 }
                 output.WriteLine($"{Path.GetFileName(source)} -> {destination}: {InspectCommand.Bytes(new FileInfo(source).Length)} -> " +
-                                 $"{InspectCommand.Bytes(new FileInfo(destination).Length)} ({parse.GetValue(optimization)})");
+                                 $"{InspectCommand.Bytes(new FileInfo(destination).Length)} ({parse.GetValue(optimization)}" +
+                                 (options.Pruning is { } pr ? $", pruned {pr.Pattern} {pr.TargetSparsity:P0}" : "") +
+                                 (options.Clustering is { } cl ? $", {cl.ClusterCount} clusters" : "") + ")");
                 return ExitCodes.Ok;
             }
             catch (ModelFormatException e) when (e.FilePath is null)
@@ -87,6 +103,50 @@ internal static class OptimizeCommand
             }
         }));
         return command;
+    }
+
+    /// <summary>--prune and --prune-pattern as engine options; an N:M pattern alone fixes its own sparsity.</summary>
+    internal static PruningOptions? PruningFrom(double? sparsity, string? patternText)
+    {
+        var pattern = patternText is null ? SparsityPattern.Unstructured : SparsityPattern.Parse(patternText);
+        if (sparsity is null)
+        {
+            if (patternText is null)
+            {
+                return null;
+            }
+            if (pattern.ImpliedSparsity is null)
+            {
+                throw new OptimizationException(OptimizationErrorCodes.InvalidOptions,
+                    $"--prune-pattern {pattern} needs --prune (the target sparsity, e.g. 0.5)");
+            }
+        }
+        else if (pattern.ImpliedSparsity is { } implied && Math.Abs(implied - sparsity.Value) > 1e-9)
+        {
+            throw new OptimizationException(OptimizationErrorCodes.InvalidOptions,
+                $"--prune {sparsity.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)} contradicts --prune-pattern {pattern}, which prunes {implied:P0}");
+        }
+        return new PruningOptions { TargetSparsity = sparsity ?? pattern.ImpliedSparsity!.Value, Pattern = pattern };
+    }
+
+    /// <summary>--cluster, --cluster-init and --cluster-per-channel as engine options.</summary>
+    internal static ClusteringOptions? ClusteringFrom(int? count, string? initialization, bool perChannel)
+    {
+        if (count is null)
+        {
+            if (initialization is not null || perChannel)
+            {
+                throw new OptimizationException(OptimizationErrorCodes.InvalidOptions,
+                    "--cluster-init and --cluster-per-channel need --cluster (the number of clusters, e.g. 16)");
+            }
+            return null;
+        }
+        return new ClusteringOptions
+        {
+            ClusterCount = count.Value,
+            Initialization = initialization is null ? CentroidInitialization.KMeansPlusPlus : ClusteringOptions.ParseInitialization(initialization),
+            PerChannel = perChannel,
+        };
     }
 
     private static Option<string> Choice(string name, string[] values, string? defaultValue, string description)
@@ -177,6 +237,7 @@ internal static class OptimizeCommand
             {
                 w.WriteNull("fullInteger");
             }
+            WriteCompression(w, result);
             w.WriteStartArray("warnings");
             foreach (var v in result.Warnings)
             {
@@ -203,6 +264,48 @@ internal static class OptimizeCommand
         var temp = path + ".tmp";
         File.WriteAllBytes(temp, stream.ToArray());
         File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Per-tensor pruning (sparsity), clustering (distinct values) and sparse-storage decisions.</summary>
+    private static void WriteCompression(Utf8JsonWriter w, OptimizationResult result)
+    {
+        w.WriteStartArray("pruned");
+        foreach (var t in result.PrunedTensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("tensor", t.Name);
+            w.WriteString("op", t.OpType);
+            w.WriteString("pattern", t.Pattern.ToString());
+            w.WriteNumber("sparsityBefore", Math.Round(t.SparsityBefore, 4));
+            w.WriteNumber("sparsityAfter", Math.Round(t.SparsityAfter, 4));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("clustered");
+        foreach (var t in result.ClusteredTensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("tensor", t.Name);
+            w.WriteString("op", t.OpType);
+            w.WriteNumber("clusters", t.Clusters);
+            w.WriteBoolean("perChannel", t.PerChannel);
+            w.WriteNumber("uniqueValuesBefore", t.UniqueValuesBefore);
+            w.WriteNumber("uniqueValuesAfter", t.UniqueValuesAfter);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("sparse");
+        foreach (var t in result.EncodedTensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("tensor", t.Name);
+            w.WriteString("layout", t.Layout);
+            w.WriteNumber("zeroFraction", Math.Round(t.ZeroFraction, 4));
+            w.WriteNumber("denseBytes", t.DenseBytes);
+            w.WriteNumber("storedBytes", t.SparseBytes);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     private static void WriteFile(Utf8JsonWriter w, string name, string path)
