@@ -1,3 +1,6 @@
+using ModelBuildTasks.Optimization.Clustering;
+using ModelBuildTasks.Optimization.Pruning;
+
 namespace ModelBuildTasks.Optimization;
 
 /// <summary>Which transformation <see cref="Optimizer"/> applies.</summary>
@@ -142,6 +145,19 @@ public sealed record OptimizationOptions
     /// <see cref="QuantizationScheme.None"/>. Recipe files (<see cref="Recipes.QuantizationRecipe"/>) add to these.
     /// </summary>
     public IReadOnlyList<QuantizationRule> Rules { get; init; } = [];
+
+    /// <summary>
+    /// Magnitude pruning to a target sparsity before any quantization (null = no pruning). Pruned weights are stored in
+    /// TFLite's sparse format + DENSIFY where that makes the file smaller (float32 and float16 weights; int8 weights stay
+    /// dense with exact zeros, which compress well).
+    /// </summary>
+    public PruningOptions? Pruning { get; init; }
+
+    /// <summary>
+    /// Weight clustering after pruning and before quantization (null = none). With int8 weights the clusters are
+    /// quantized cluster-preserving: at most <see cref="ClusteringOptions.ClusterCount"/> distinct codes per tensor.
+    /// </summary>
+    public ClusteringOptions? Clustering { get; init; }
 
     /// <summary>Options for a given optimization with every other setting at its default.</summary>
     public static OptimizationOptions For(Optimization optimization) => new() { Optimization = optimization };

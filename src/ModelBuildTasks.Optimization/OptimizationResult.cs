@@ -49,6 +49,15 @@ public sealed class OptimizationResult
     /// <summary>Every tensor-level change, in the order the passes made them.</summary>
     public IReadOnlyList<OptimizationChange> Changes { get; }
 
+    /// <summary>What pruning did to each weight tensor (empty without <see cref="OptimizationOptions.Pruning"/>).</summary>
+    public IReadOnlyList<Pruning.PrunedTensor> PrunedTensors { get; internal init; } = [];
+
+    /// <summary>What clustering did to each weight tensor (empty without <see cref="OptimizationOptions.Clustering"/>).</summary>
+    public IReadOnlyList<Clustering.ClusteredTensor> ClusteredTensors { get; internal init; } = [];
+
+    /// <summary>The sparse-encoding decision for each pruned weight tensor (empty without pruning).</summary>
+    public IReadOnlyList<Sparsity.EncodedTensor> EncodedTensors { get; internal init; } = [];
+
     /// <summary>Change counts by pass and action, e.g. <c>float16: 192 x float32 -> float16 + DEQUANTIZE</c>.</summary>
     public IReadOnlyList<string> Summary() =>
         Changes.GroupBy(c => (c.Pass, c.Action))

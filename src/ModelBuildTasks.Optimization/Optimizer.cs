@@ -1,10 +1,13 @@
 using ModelBuildTasks.Model;
+using ModelBuildTasks.Optimization.Clustering;
 using ModelBuildTasks.Optimization.Data;
 using ModelBuildTasks.Optimization.DynamicRange;
 using ModelBuildTasks.Optimization.Float16Weights;
 using ModelBuildTasks.Optimization.Float32Weights;
 using ModelBuildTasks.Optimization.FullInteger;
 using ModelBuildTasks.Optimization.Graph;
+using ModelBuildTasks.Optimization.Pruning;
+using ModelBuildTasks.Optimization.Sparsity;
 using ModelBuildTasks.Optimization.Targets;
 
 namespace ModelBuildTasks.Optimization;
@@ -20,6 +23,9 @@ public readonly record struct OptimizationProgress(string Stage, int Done, int? 
 /// <see cref="OptimizationOptions"/> asks for to a model and returns a new model. The input is never modified.
 /// Every quantizing optimization first dequantizes the weights to float32 (real models ship float16), then
 /// quantizes from there; the target's constraints are checked last.
+/// With pruning or clustering the order is: dequantize to float32 (unless <see cref="Optimization.None"/>, which keeps
+/// the storage type) → prune → cluster → the optimization's pass (clustered weights quantized cluster-preserving) →
+/// sparse encoding of the pruned weights.
 /// </summary>
 public static class Optimizer
 {
@@ -44,6 +50,35 @@ public static class Optimizer
         var changes = new List<OptimizationChange>();
         var keepFloat = (Operator op) => QuantizationRule.Resolve(options.Rules, op) == QuantizationScheme.None;
         FullIntegerSummary? fullInteger = null;
+        IReadOnlyList<PrunedTensor> pruned = [];
+        IReadOnlyList<ClusteredTensor> clusteredTensors = [];
+        ClusteredWeights? clustered = null;
+        if (options.Pruning is not null || options.Clustering is not null)
+        {
+            if (options.Optimization != Optimization.None)
+            {
+                // Prune and cluster the float32 values: float16 weights come back exactly, and the quantizers see
+                // the zeros and centroids they must preserve.
+                Float32Pass.Run(graph, densifySparse: true, changes, cancellationToken);
+            }
+            if (options.Pruning is not null)
+            {
+                var result = MagnitudePruner.Prune(graph, options.Pruning);
+                graph = result.Model;
+                pruned = result.Tensors;
+                changes.AddRange(result.Changes);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+            if (options.Clustering is not null)
+            {
+                var result = WeightClusterer.Cluster(graph, options.Clustering);
+                graph = result.Model;
+                clusteredTensors = result.Tensors;
+                clustered = new ClusteredWeights(graph, result.Tensors);
+                changes.AddRange(result.Changes);
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
         switch (options.Optimization)
         {
             case Optimization.None:
@@ -56,14 +91,23 @@ public static class Optimizer
                 break;
             case Optimization.Dynamic:
                 Float32Pass.Run(graph, densifySparse: true, changes, cancellationToken);
-                DynamicRangePass.Run(graph, options, keepFloat, changes, cancellationToken);
+                DynamicRangePass.Run(graph, options, keepFloat, changes, cancellationToken, clustered);
                 break;
             case Optimization.Int8 or Optimization.Int16x8:
                 Float32Pass.Run(graph, densifySparse: true, changes, cancellationToken);
-                fullInteger = FullIntegerPass.Run(graph, options, representativeData, progress, changes, cancellationToken);
+                fullInteger = FullIntegerPass.Run(graph, options, representativeData, progress, changes, cancellationToken, clustered);
                 break;
             default:
                 throw new OptimizationException(OptimizationErrorCodes.InvalidOptions, $"optimization '{options.Optimization}' is not known");
+        }
+        IReadOnlyList<EncodedTensor> encoded = [];
+        if (options.Pruning is not null)
+        {
+            // Last, so it sees the final storage type (int8 stays dense: see SparseEncodingOptions.StoreInt8Sparse).
+            var result = SparseEncoder.Encode(graph);
+            graph = result.Model;
+            encoded = result.Tensors;
+            changes.AddRange(result.Changes);
         }
         var violations = TargetCheck.Check(graph, options);
         if (violations.Any(v => v.IsError))
@@ -72,11 +116,19 @@ public static class Optimizer
                 $"the {options.Optimization.ToString().ToLowerInvariant()} model breaks constraints of target " +
                 $"'{options.Target.ToString().ToLowerInvariant()}': " + string.Join("; ", violations.Where(v => v.IsError).Select(v => v.Message)));
         }
-        return new OptimizationResult(graph, options, changes, violations, fullInteger);
+        return new OptimizationResult(graph, options, changes, violations, fullInteger)
+        {
+            PrunedTensors = pruned,
+            ClusteredTensors = clusteredTensors,
+            EncodedTensors = encoded,
+        };
     }
 
     private static void Validate(OptimizationOptions o)
     {
+        // Before any work, so a bad sparsity or cluster count fails fast (MBT2100).
+        o.Pruning?.Validate();
+        o.Clustering?.Validate();
         string? problem = null;
         if (o.DynamicRangeMinElements < 0)
         {

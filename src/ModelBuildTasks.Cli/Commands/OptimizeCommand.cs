@@ -4,7 +4,9 @@ using System.Text.Json;
 using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Format;
 using ModelBuildTasks.Optimization;
+using ModelBuildTasks.Optimization.Clustering;
 using ModelBuildTasks.Optimization.Data;
+using ModelBuildTasks.Optimization.Pruning;
 using ModelBuildTasks.Optimization.Recipes;
 using OptimizationKind = ModelBuildTasks.Optimization.Optimization;
 
@@ -12,7 +14,8 @@ namespace ModelBuildTasks.Cli.Commands;
 
 /// <summary>
 /// `mbt optimize MODEL -o OUT --optimization none|float32|float16|dynamic|int8|int16x8 [--target …]
-/// [--representative-data PATH] [--input-type/--output-type …] [--calibration …] [--recipe FILE] [--report FILE.json]`:
+/// [--representative-data PATH] [--input-type/--output-type …] [--calibration …] [--recipe FILE] [--report FILE.json]
+/// [--prune 0.5 [--prune-pattern unstructured|block:1x4|2:4]] [--cluster 16 [--cluster-init kmeans++] [--cluster-per-channel]]`:
 /// a thin adapter over <see cref="Optimizer"/>. Progress goes to stderr, the one-line result to stdout; the output file is
 /// written atomically, so a failure leaves none.
 /// </summary>
@@ -40,9 +43,15 @@ internal static class OptimizeCommand
         var noHybrid = new Option<bool>("--no-hybrid") { Description = "Dynamic range: read every int8 weight through DEQUANTIZE (weight-only error, better fidelity) instead of hybrid CONV_2D/FULLY_CONNECTED kernels." };
         var recipe = new Option<FileInfo>("--recipe") { Description = "JSON per-layer overrides: {\"rules\":[{\"tensor\":REGEX,\"op\":REGEX,\"scheme\":\"none|int8|int16x8\"}]}; the last match wins." };
         var report = new Option<FileInfo>("--report") { Description = "Also write a JSON report of what was done." };
+        var prune = new Option<double?>("--prune") { Description = "Magnitude-prune weights to this sparsity (0 < s < 1, e.g. 0.5) before quantizing; pruned float weights are stored sparse where smaller." };
+        var prunePattern = new Option<string>("--prune-pattern") { Description = "Pruning pattern: unstructured (default), block:RxC (e.g. block:1x4) or N:M (e.g. 2:4, which fixes the sparsity itself)." };
+        var cluster = new Option<int?>("--cluster") { Description = "Cluster each weight tensor to at most N shared values (2..256) before quantizing; with int8 at most N codes remain." };
+        var clusterInit = new Option<string>("--cluster-init") { Description = "Centroid initialization: kmeans++ (default), linear, density or random (seeded)." };
+        var clusterPerChannel = new Option<bool>("--cluster-per-channel") { Description = "Cluster each output channel on its own (N values per channel; better fidelity, larger)." };
         var command = new Command("optimize", "Optimize a model and write the result.")
         {
             model, outputPath, optimization, target, data, inputType, outputType, calibration, percentile, maxSamples, minElements, noHybrid, recipe, report,
+            prune, prunePattern, cluster, clusterInit, clusterPerChannel,
         };
         var budgets = BudgetOptions.AddTo(command);
         command.SetAction(parse => CommandErrors.Guard(error, () =>
@@ -65,6 +74,11 @@ internal static class OptimizeCommand
                 if (parse.GetValue(percentile) is { } p) options = options with { CalibrationPercentile = p };
                 if (parse.GetValue(maxSamples) is { } m) options = options with { MaxCalibrationSamples = m };
                 if (parse.GetValue(minElements) is { } e) options = options with { DynamicRangeMinElements = e };
+                options = options with
+                {
+                    Pruning = PruningFrom(parse.GetValue(prune), parse.GetValue(prunePattern)),
+                    Clustering = ClusteringFrom(parse.GetValue(cluster), parse.GetValue(clusterInit), parse.GetValue(clusterPerChannel)),
+                };
                 var samples = parse.GetValue(data) is { } d ? SampleSources.Open(d, graph) : null;
                 if (budgets.RunAuto(parse, parse.GetValue(optimization)!, graph, options, samples, destination, parse.GetValue(report), output, error) is { } autoExit) return autoExit;
                 var progress = new StderrProgress(error);
@@ -80,7 +94,9 @@ internal static class OptimizeCommand
                     budgets.WriteReport(parse, graph, result, samples, source, destination, reportFile.FullName);
                 }
                 output.WriteLine($"{Path.GetFileName(source)} -> {destination}: {InspectCommand.Bytes(new FileInfo(source).Length)} -> " +
-                                 $"{InspectCommand.Bytes(new FileInfo(destination).Length)} ({parse.GetValue(optimization)})");
+                                 $"{InspectCommand.Bytes(new FileInfo(destination).Length)} ({parse.GetValue(optimization)}" +
+                                 (options.Pruning is { } pr ? $", pruned {pr.Pattern} {pr.TargetSparsity:P0}" : "") +
+                                 (options.Clustering is { } cl ? $", {cl.ClusterCount} clusters" : "") + ")");
                 return budgets.Check(parse, graph, result.Model, destination, error) ?? ExitCodes.Ok;
             }
             catch (ModelFormatException e) when (e.FilePath is null)
@@ -89,6 +105,50 @@ internal static class OptimizeCommand
             }
         }));
         return command;
+    }
+
+    /// <summary>--prune and --prune-pattern as engine options; an N:M pattern alone fixes its own sparsity.</summary>
+    internal static PruningOptions? PruningFrom(double? sparsity, string? patternText)
+    {
+        var pattern = patternText is null ? SparsityPattern.Unstructured : SparsityPattern.Parse(patternText);
+        if (sparsity is null)
+        {
+            if (patternText is null)
+            {
+                return null;
+            }
+            if (pattern.ImpliedSparsity is null)
+            {
+                throw new OptimizationException(OptimizationErrorCodes.InvalidOptions,
+                    $"--prune-pattern {pattern} needs --prune (the target sparsity, e.g. 0.5)");
+            }
+        }
+        else if (pattern.ImpliedSparsity is { } implied && Math.Abs(implied - sparsity.Value) > 1e-9)
+        {
+            throw new OptimizationException(OptimizationErrorCodes.InvalidOptions,
+                $"--prune {sparsity.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)} contradicts --prune-pattern {pattern}, which prunes {implied:P0}");
+        }
+        return new PruningOptions { TargetSparsity = sparsity ?? pattern.ImpliedSparsity!.Value, Pattern = pattern };
+    }
+
+    /// <summary>--cluster, --cluster-init and --cluster-per-channel as engine options.</summary>
+    internal static ClusteringOptions? ClusteringFrom(int? count, string? initialization, bool perChannel)
+    {
+        if (count is null)
+        {
+            if (initialization is not null || perChannel)
+            {
+                throw new OptimizationException(OptimizationErrorCodes.InvalidOptions,
+                    "--cluster-init and --cluster-per-channel need --cluster (the number of clusters, e.g. 16)");
+            }
+            return null;
+        }
+        return new ClusteringOptions
+        {
+            ClusterCount = count.Value,
+            Initialization = initialization is null ? CentroidInitialization.KMeansPlusPlus : ClusteringOptions.ParseInitialization(initialization),
+            PerChannel = perChannel,
+        };
     }
 
     private static Option<string> Choice(string name, string[] values, string? defaultValue, string description)
@@ -136,86 +196,6 @@ internal static class OptimizeCommand
         "mse" => CalibrationMethod.Mse,
         _ => CalibrationMethod.MinMax,
     };
-
-    /// <summary>
-    /// The report (stable, deterministic: no timestamps or timings): formatVersion, input and output (file, bytes,
-    /// sha256), optimization, target, sizeRatio, summary lines, fullInteger (samples, calibration, quantizedOperators,
-    /// floatOperators) or null, warnings (rule, message) and every tensor change (pass, tensor, action, bytesBefore,
-    /// bytesAfter).
-    /// </summary>
-    internal static void WriteReport(string path, string source, string destination, OptimizationResult result)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            w.WriteStartObject();
-            w.WriteNumber("formatVersion", 1);
-            WriteFile(w, "input", source);
-            WriteFile(w, "output", destination);
-            w.WriteString("optimization", result.Options.Optimization.ToString().ToLowerInvariant());
-            w.WriteString("target", result.Options.Target.ToString().ToLowerInvariant());
-            w.WriteNumber("sizeRatio", Math.Round(new FileInfo(destination).Length / (double)new FileInfo(source).Length, 4));
-            w.WriteStartArray("summary");
-            foreach (var line in result.Summary())
-            {
-                w.WriteStringValue(line);
-            }
-            w.WriteEndArray();
-            if (result.FullInteger is { } fi)
-            {
-                w.WriteStartObject("fullInteger");
-                w.WriteNumber("samples", fi.Samples);
-                w.WriteString("calibration", fi.Method.ToString().ToLowerInvariant());
-                w.WriteNumber("quantizedOperators", fi.QuantizedOperators);
-                w.WriteStartArray("floatOperators");
-                foreach (var op in fi.FloatOperators)
-                {
-                    w.WriteStringValue(op);
-                }
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
-            else
-            {
-                w.WriteNull("fullInteger");
-            }
-            w.WriteStartArray("warnings");
-            foreach (var v in result.Warnings)
-            {
-                w.WriteStartObject();
-                w.WriteString("rule", v.Rule);
-                w.WriteString("message", v.Message);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("changes");
-            foreach (var c in result.Changes)
-            {
-                w.WriteStartObject();
-                w.WriteString("pass", c.Pass);
-                w.WriteString("tensor", c.Tensor);
-                w.WriteString("action", c.Action);
-                w.WriteNumber("bytesBefore", c.BytesBefore);
-                w.WriteNumber("bytesAfter", c.BytesAfter);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-        var temp = path + ".tmp";
-        File.WriteAllBytes(temp, stream.ToArray());
-        File.Move(temp, path, overwrite: true);
-    }
-
-    private static void WriteFile(Utf8JsonWriter w, string name, string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        w.WriteStartObject(name);
-        w.WriteString("file", Path.GetFileName(path));
-        w.WriteNumber("bytes", bytes.LongLength);
-        w.WriteString("sha256", Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant());
-        w.WriteEndObject();
-    }
 
     /// <summary>Prints "calibration 12/32" on stderr, overwriting the line, at most once per step.</summary>
     private sealed class StderrProgress(TextWriter error) : IProgress<OptimizationProgress>

@@ -16,7 +16,7 @@ internal static class DynamicRangePass
     public const string Name = "dynamic";
 
     public static void Run(ModelGraph model, OptimizationOptions options, Func<Operator, bool> keepFloat,
-        List<OptimizationChange> changes, CancellationToken cancellationToken)
+        List<OptimizationChange> changes, CancellationToken cancellationToken, Clustering.ClusteredWeights? clustered = null)
     {
         foreach (var subgraph in model.Subgraphs)
         {
@@ -28,7 +28,7 @@ internal static class DynamicRangePass
                     !editor.IsProtected(tensor) && tensor.ElementCount >= options.DynamicRangeMinElements &&
                     editor.ConsumersOf(tensor) is { Count: > 0 } readers && !readers.Any(keepFloat))
                 {
-                    Quantize(editor, tensor, readers, options, changes);
+                    Quantize(editor, tensor, readers, options, changes, clustered);
                 }
             }
             editor.Commit();
@@ -40,7 +40,7 @@ internal static class DynamicRangePass
     }
 
     private static void Quantize(SubgraphEditor editor, Tensor tensor, IReadOnlyList<Operator> readers,
-        OptimizationOptions options, List<OptimizationChange> changes)
+        OptimizationOptions options, List<OptimizationChange> changes, Clustering.ClusteredWeights? clustered)
     {
         int? axis = null;
         var perTensor = false;
@@ -60,9 +60,10 @@ internal static class DynamicRangePass
         {
             return; // not a weight operand: activations-like constants stay float
         }
-        var q = perTensor
-            ? SymmetricQuantizer.PerTensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.Data.Span))
-            : SymmetricQuantizer.PerChannel(tensor.Data.Span, tensor.Shape, axis.Value);
+        var q = clustered?.Quantize(tensor, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.Data.Span), perTensor, axis.Value) ??
+            (perTensor
+                ? SymmetricQuantizer.PerTensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.Data.Span))
+                : SymmetricQuantizer.PerChannel(tensor.Data.Span, tensor.Shape, axis.Value));
         var before = tensor.Data.Length;
         tensor.Type = TensorType.INT8;
         tensor.Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.Values.AsSpan()).ToArray();

@@ -16,7 +16,8 @@ namespace ModelBuildTasks.Optimization.FullInteger;
 internal static class FullIntegerPass
 {
     public static FullIntegerSummary Run(ModelGraph model, OptimizationOptions options, ISampleSource? data,
-        IProgress<OptimizationProgress>? progress, List<OptimizationChange> changes, CancellationToken cancellationToken)
+        IProgress<OptimizationProgress>? progress, List<OptimizationChange> changes, CancellationToken cancellationToken,
+        Clustering.ClusteredWeights? clustered = null)
     {
         if (data is null)
         {
@@ -38,7 +39,7 @@ internal static class FullIntegerPass
                 $"or were kept float by a rule: {string.Join("; ", floatOps)}");
         }
         TieScales(main, kinds, groups);
-        new IntegerRewriter(model, main, options, kinds, groups, changes, Name(options)).Run();
+        new IntegerRewriter(model, main, options, kinds, groups, changes, Name(options), clustered).Run();
         foreach (var op in main.Operators)
         {
             OperatorVersions.Update(op);

@@ -17,7 +17,7 @@ namespace ModelBuildTasks.Optimization.FullInteger;
 /// </summary>
 internal sealed class IntegerRewriter(
     ModelGraph model, Subgraph main, OptimizationOptions options, Dictionary<Operator, Kind> kinds, ScaleGroups groups,
-    List<OptimizationChange> changes, string pass)
+    List<OptimizationChange> changes, string pass, Clustering.ClusteredWeights? clustered = null)
 {
     private readonly SubgraphEditor _editor = new(model, main);
 
@@ -157,12 +157,13 @@ internal sealed class IntegerRewriter(
             {
                 var perTensor = op.Code.Builtin == BuiltinOperator.FULLY_CONNECTED || axis >= w.Shape.Length;
                 var values = MemoryMarshal.Cast<byte, float>(w.Data.Span);
-                var q = perTensor ? SymmetricQuantizer.PerTensor(values) : SymmetricQuantizer.PerChannel(values, w.Shape, axis);
+                var q = clustered?.Quantize(w, values, perTensor, axis) ??
+                    (perTensor ? SymmetricQuantizer.PerTensor(values) : SymmetricQuantizer.PerChannel(values, w.Shape, axis));
                 // A channel of zeros has scale 0; any positive scale represents it, and 1 keeps its bias exact.
                 var scales = q.Scales.Select(s => s > 0 ? s : 1f).ToArray();
                 weightScales = scales;
                 Replace(op, i, w, TensorType.INT8, MemoryMarshal.AsBytes(q.Values.AsSpan()).ToArray(),
-                    TensorQuantization.PerAxis(scales, new long[scales.Length], perTensor ? 0 : axis), "float32 -> int8 weights");
+                    TensorQuantization.PerAxis(scales, new long[scales.Length], scales.Length == 1 ? 0 : axis), "float32 -> int8 weights");
             }
         }
         var biasIndex = WeightOperands.BiasIndex(op);

@@ -1,5 +1,8 @@
+using System.Globalization;
 using ModelBuildTasks.Model;
 using ModelBuildTasks.Optimization;
+using ModelBuildTasks.Optimization.Clustering;
+using ModelBuildTasks.Optimization.Pruning;
 using ModelBuildTasks.Optimization.Recipes;
 using ModelBuildTasks.Tasks.Settings;
 using OptimizationKind = ModelBuildTasks.Optimization.Optimization;
@@ -30,9 +33,7 @@ public static class EngineOptions
             errors.Add(new(TaskErrorCodes.NotAvailable, $"TargetDevice={settings.Target} is not available in this build of the engine"));
         }
 
-        // Settings the engine has no option for yet: refuse rather than ignore them.
-        NotYet(settings.Prune is not null, "Prune", errors);
-        NotYet(settings.Cluster is not null, "Cluster", errors);
+        var pruning = Pruning(settings, errors);
         if (errors.Count != before)
         {
             return null;
@@ -53,7 +54,36 @@ public static class EngineOptions
             },
             Rules = settings.Recipe is null ? [] : LoadRecipe(settings.Recipe),
             DynamicRangeHybridOps = settings.HybridOps,
+            Pruning = pruning,
+            Clustering = settings.Cluster is { } clusters
+                ? new ClusteringOptions { ClusterCount = clusters, Initialization = ClusteringOptions.ParseInitialization(settings.ClusterInit) }
+                : null,
         };
+    }
+
+    /// <summary>Prune/PrunePattern as pruning options; an N:M pattern alone (PrunePattern="2:4") fixes its own sparsity.</summary>
+    private static PruningOptions? Pruning(ModelItemSettings settings, List<SettingsError> errors)
+    {
+        SparsityPattern pattern;
+        try
+        {
+            pattern = SparsityPattern.Parse(settings.PrunePattern);
+        }
+        catch (OptimizationException e)
+        {
+            errors.Add(new(TaskErrorCodes.InvalidChoice, $"PrunePattern=\"{settings.PrunePattern}\": {e.Detail}"));
+            return null;
+        }
+        if (settings.Prune is not { } sparsity)
+        {
+            return pattern.ImpliedSparsity is { } implied ? new PruningOptions { TargetSparsity = implied, Pattern = pattern } : null;
+        }
+        if (pattern.ImpliedSparsity is { } fixedBy && Math.Abs(fixedBy - sparsity) > 1e-9)
+        {
+            errors.Add(new(TaskErrorCodes.Conflict, $"Prune={sparsity.ToString(CultureInfo.InvariantCulture)} contradicts PrunePattern={pattern}, which prunes {fixedBy.ToString("P0", CultureInfo.InvariantCulture)}"));
+            return null;
+        }
+        return new PruningOptions { TargetSparsity = sparsity, Pattern = pattern };
     }
 
     private static IReadOnlyList<QuantizationRule> LoadRecipe(string path)
@@ -76,12 +106,4 @@ public static class EngineOptions
         "int16" => ModelIoType.Int16,
         _ => ModelIoType.Float32,
     };
-
-    private static void NotYet(bool isSet, string name, List<SettingsError> errors)
-    {
-        if (isSet)
-        {
-            errors.Add(new(TaskErrorCodes.NotAvailable, $"{name} is not supported by this build of the engine yet; remove it or use a newer ModelBuildTasks"));
-        }
-    }
 }

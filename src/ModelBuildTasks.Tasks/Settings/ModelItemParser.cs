@@ -1,5 +1,7 @@
 using System.Globalization;
+using ModelBuildTasks.Optimization;
 using ModelBuildTasks.Optimization.ModelCards;
+using ModelBuildTasks.Optimization.Pruning;
 
 namespace ModelBuildTasks.Tasks.Settings;
 
@@ -37,7 +39,6 @@ public static class ModelItemParser
     private static readonly string[] Targets = ["cpu", "gpu", "edgetpu", "mcu"];
     private static readonly string[] IoTypes = ["float32", "int8", "uint8", "int16"];
     private static readonly string[] Calibrations = ["minmax", "moving-average", "percentile", "mse"];
-    private static readonly string[] PrunePatterns = ["unstructured", "2:4", "block"];
     private static readonly string[] ClusterInits = ["kmeans++", "linear", "density", "random"];
     private static readonly string[] Severities = ["error", "warning"];
     private static readonly string[] Deploys = ["copy", "embed", "none"];
@@ -94,7 +95,7 @@ public static class ModelItemParser
             Calibration = reader.Choice("Calibration", Calibrations) ?? "minmax",
             Recipe = reader.ExistingPath("Recipe", projectDirectory),
             Prune = reader.Fraction("Prune", allowZero: false, max: 0.99),
-            PrunePattern = reader.Choice("PrunePattern", PrunePatterns) ?? "unstructured",
+            PrunePattern = reader.PrunePattern("PrunePattern") ?? "unstructured",
             Cluster = reader.Integer("Cluster", 2, 256),
             ClusterInit = reader.Choice("ClusterInit", ClusterInits) ?? "kmeans++",
             MaxSize = reader.Size("MaxSize"),
@@ -134,7 +135,8 @@ public static class ModelItemParser
             errors.Add(new(TaskErrorCodes.Conflict, "ClusterInit is set but Cluster (the number of clusters) is not"));
         }
 
-        if (settings.PrunePattern != "unstructured" && settings.Prune is null)
+        // An N:M pattern fixes its own sparsity; the others need Prune.
+        if (settings.PrunePattern != "unstructured" && SparsityPattern.Parse(settings.PrunePattern).ImpliedSparsity is null && settings.Prune is null)
         {
             errors.Add(new(TaskErrorCodes.Conflict, "PrunePattern is set but Prune (the target sparsity) is not"));
         }
@@ -230,6 +232,26 @@ public static class ModelItemParser
 
             errors.Add(new(TaskErrorCodes.InvalidChoice, $"{where} is not valid; use one of: {string.Join(", ", allowed)}"));
             return null;
+        }
+
+        /// <summary>unstructured, N:M (2:4) or block:RxC (block alone = block:1x4), normalized.</summary>
+        public string? PrunePattern(string name)
+        {
+            if (Get(name) is not var (value, where))
+            {
+                return null;
+            }
+
+            var text = value.ToLowerInvariant() == "block" ? "block:1x4" : value;
+            try
+            {
+                return SparsityPattern.Parse(text).ToString();
+            }
+            catch (OptimizationException)
+            {
+                errors.Add(new(TaskErrorCodes.InvalidChoice, $"{where} is not valid; use unstructured, block:RxC (e.g. block:1x4, block alone = 1x4) or N:M (e.g. 2:4)"));
+                return null;
+            }
         }
 
         public string? ExistingPath(string name, string projectDirectory)

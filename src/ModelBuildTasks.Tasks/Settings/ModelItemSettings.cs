@@ -51,7 +51,7 @@ public sealed record ModelItemSettings
     /// <summary>Target sparsity 0..1 for pruning, or null.</summary>
     public double? Prune { get; init; }
 
-    /// <summary>unstructured | 2:4 | block.</summary>
+    /// <summary>unstructured, N:M (e.g. 2:4) or block:RxC (e.g. block:1x4), normalized.</summary>
     public string PrunePattern { get; init; } = "unstructured";
 
     /// <summary>Clusters per layer, or null.</summary>

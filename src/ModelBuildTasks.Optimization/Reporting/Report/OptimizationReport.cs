@@ -58,6 +58,15 @@ public sealed record OptimizationReport
     /// <summary>What the optimizer changed, counted by pass and action (e.g. "int8: 62 tensors quantized").</summary>
     public IReadOnlyList<string> Changes { get; init; } = [];
 
+    /// <summary>Each pruned weight tensor: pattern and sparsity before and after.</summary>
+    public IReadOnlyList<ReportPrunedTensor> Pruned { get; init; } = [];
+
+    /// <summary>Each clustered weight tensor: clusters and distinct values before and after.</summary>
+    public IReadOnlyList<ReportClusteredTensor> Clustered { get; init; } = [];
+
+    /// <summary>Each weight stored in TFLite's sparse format: layout and bytes dense vs stored.</summary>
+    public IReadOnlyList<ReportSparseTensor> Sparse { get; init; } = [];
+
     /// <summary>Warnings: target constraints the model bends, figures that could not be measured.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 
@@ -87,6 +96,15 @@ public sealed record OptimizationReport
         }
     }
 }
+
+/// <summary>A pruned weight tensor.</summary>
+public sealed record ReportPrunedTensor(string Tensor, string Op, string Pattern, double SparsityBefore, double SparsityAfter);
+
+/// <summary>A clustered weight tensor.</summary>
+public sealed record ReportClusteredTensor(string Tensor, string Op, int Clusters, bool PerChannel, int UniqueValuesBefore, int UniqueValuesAfter);
+
+/// <summary>A weight stored sparse (followed by DENSIFY).</summary>
+public sealed record ReportSparseTensor(string Tensor, string Layout, double ZeroFraction, long DenseBytes, long StoredBytes);
 
 /// <summary>Error codes of reports (MBT2210+). Part of the public contract: never renumber one.</summary>
 public static class ReportErrorCodes

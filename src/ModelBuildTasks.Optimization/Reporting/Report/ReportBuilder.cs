@@ -93,6 +93,15 @@ public static class ReportBuilder
                 ? new ReportAuto(a.Config.Describe(), a.Evaluations, a.Capped, (long)a.Elapsed.TotalMilliseconds, a.RecipeJson, a.Trail)
                 : null,
             Changes = inputs.Result?.Summary() ?? [],
+            Pruned = inputs.Result is { } pr
+                ? pr.PrunedTensors.Select(t => new ReportPrunedTensor(t.Name, t.OpType, t.Pattern.ToString(), Math.Round(t.SparsityBefore, 4), Math.Round(t.SparsityAfter, 4))).ToList()
+                : [],
+            Clustered = inputs.Result is { } cr
+                ? cr.ClusteredTensors.Select(t => new ReportClusteredTensor(t.Name, t.OpType, t.Clusters, t.PerChannel, t.UniqueValuesBefore, t.UniqueValuesAfter)).ToList()
+                : [],
+            Sparse = inputs.Result is { } sr
+                ? sr.EncodedTensors.Select(t => new ReportSparseTensor(t.Name, t.Layout, Math.Round(t.ZeroFraction, 4), t.DenseBytes, t.SparseBytes)).ToList()
+                : [],
             Warnings = [.. (inputs.Result?.Warnings ?? []).Select(w => $"{w.Rule}: {w.Message}"), .. inputs.Warnings],
             Timings = inputs.Timings,
         };
