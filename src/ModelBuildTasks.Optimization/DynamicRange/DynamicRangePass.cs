@@ -67,7 +67,9 @@ internal static class DynamicRangePass
         var before = tensor.Data.Length;
         tensor.Type = TensorType.INT8;
         tensor.Data = System.Runtime.InteropServices.MemoryMarshal.AsBytes(q.Values.AsSpan()).ToArray();
-        tensor.Quantization = TensorQuantization.PerAxis(q.Scales, new long[q.Scales.Length], q.Scales.Length > 1 ? q.Axis : 0);
+        // A channel of zeros has scale 0, which runtimes may reject as invalid; any positive scale represents it.
+        var scales = Array.ConvertAll(q.Scales, s => s > 0 ? s : 1f);
+        tensor.Quantization = TensorQuantization.PerAxis(scales, new long[scales.Length], scales.Length > 1 ? q.Axis : 0);
 
         var needsDequantize = new List<Operator>();
         foreach (var op in readers)

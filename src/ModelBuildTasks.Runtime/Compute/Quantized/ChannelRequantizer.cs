@@ -12,6 +12,9 @@ namespace ModelBuildTasks.Runtime.Compute.Quantized;
 /// corrected for the input zero point), scale by input_scale·filter_scale[c]/output_scale as a fixed-point
 /// multiplier, add the output zero point and clamp to the fused activation's range. 16-bit activations keep the
 /// accumulator and bias in int64 and use TFLite's int64 multiplier, as its 16x8 kernels do.
+/// 8-bit activations are rescaled in float32 and rounded to nearest even, as XNNPACK does for LiteRT's int8
+/// convolutions: TFLite's double-rounding fixed-point multiplier differs from it by one step on a few outputs per
+/// layer, and those steps compound through a deep network (docs/quantized-agreement.md).
 /// </summary>
 internal sealed class ChannelRequantizer
 {
@@ -22,7 +25,14 @@ internal sealed class ChannelRequantizer
         Shift = GC.AllocateArray<int>(channels, pinned: true);
         Bias = GC.AllocateArray<long>(channels, pinned: true);
         Bias32 = GC.AllocateArray<int>(channels, pinned: true);
+        FloatScale = GC.AllocateArray<float>(channels, pinned: true);
     }
+
+    /// <summary>input_scale·filter_scale[c]/output_scale in float32, for 8-bit activations.</summary>
+    public float[] FloatScale { get; }
+
+    /// <summary>Rescale in float32 with round-to-nearest-even (8-bit activations) instead of the fixed-point multiplier.</summary>
+    public bool FloatRounding { get; private init; }
 
     /// <summary>The bias as int32, for the vectorized 8-bit path (filled when every value fits).</summary>
     public int[] Bias32 { get; }
@@ -34,6 +44,7 @@ internal sealed class ChannelRequantizer
         Shift = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Shift)),
         Bias = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Bias)),
         Bias32 = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Bias32)),
+        FloatScale = FloatRounding ? (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(FloatScale)) : null,
         CanVectorize = !Wide && Array.TrueForAll(Bias, b => b >= int.MinValue && b <= int.MaxValue),
         Wide = Wide,
         OutputZero = OutputZero,
@@ -75,6 +86,7 @@ internal sealed class ChannelRequantizer
         var r = new ChannelRequantizer(channels)
         {
             Wide = x.Type == TensorType.INT16 && wideRequantize,
+            FloatRounding = x.Type is TensorType.INT8 or TensorType.UINT8,
             OutputZero = y.ZeroPoint,
             ActivationMin = lo,
             ActivationMax = hi,
@@ -83,6 +95,7 @@ internal sealed class ChannelRequantizer
         for (var c = 0; c < channels; c++)
         {
             (r.Multiplier[c], r.Shift[c]) = FixedPoint.Quantize((double)x.Scale * filterScales[c] / y.Scale);
+            r.FloatScale[c] = (float)x.Scale * (float)filterScales[c] / (float)y.Scale;
             long sum = 0;
             if (weightSumOverride is not null)
             {
@@ -196,6 +209,8 @@ internal unsafe struct RequantizerView
     public int* Shift;
     public long* Bias;
     public int* Bias32;
+    /// <summary>Per-channel float32 scales when 8-bit outputs are rounded as XNNPACK does; null for fixed point.</summary>
+    public float* FloatScale;
     public bool Wide;
     public bool CanVectorize;
     public int OutputZero;
@@ -206,6 +221,11 @@ internal unsafe struct RequantizerView
     public readonly int Requantize(long accumulator, int channel)
     {
         var total = accumulator + Bias[channel];
+        if (FloatScale != null)
+        {
+            var rescaled = Math.Clamp(unchecked((int)total) * FloatScale[channel], ActivationMin - OutputZero, ActivationMax - OutputZero);
+            return (int)MathF.Round(rescaled, MidpointRounding.ToEven) + OutputZero;
+        }
         var scaled = Wide
             ? FixedPoint.MultiplyByQuantizedMultiplier(total, Multiplier[channel], Shift[channel])
             : FixedPoint.MultiplyByQuantizedMultiplier(unchecked((int)total), Multiplier[channel], Shift[channel]);
@@ -227,6 +247,14 @@ internal unsafe struct RequantizerView
             return;
         }
         var acc = Avx.LoadVector256(sums) + Avx.LoadVector256(Bias32 + c);
+        if (FloatScale != null)
+        {
+            var rescaled = Avx.Multiply(Avx.ConvertToVector256Single(acc), Avx.LoadVector256(FloatScale + c));
+            rescaled = Avx.Min(Avx.Max(rescaled, Vector256.Create((float)(ActivationMin - OutputZero))), Vector256.Create((float)(ActivationMax - OutputZero)));
+            // Converts with the default rounding mode: to nearest, ties to even.
+            (Avx.ConvertToVector256Int32(rescaled) + Vector256.Create(OutputZero)).Store(sums);
+            return;
+        }
         var shift = Avx.LoadVector256(Shift + c);
         var multiplier = Avx.LoadVector256(Multiplier + c);
         var zero = Vector256<int>.Zero;

@@ -39,4 +39,35 @@ internal static unsafe class DynamicQuantization
         }
         return factor;
     }
+    /// <summary>
+    /// XNNPACK's per-row dynamic quantization, which LiteRT uses for hybrid 1×1 convolutions: inverse scale
+    /// 255 / (max − min) in float32 over a range that includes 0, zero point from the end that loses less, values
+    /// rounded to nearest even. Returns the scale; <paramref name="offset"/> is the zero point.
+    /// </summary>
+    public static float AsymmetricPerRow(float* values, int n, short* quantized, out int offset)
+    {
+        float min = 0, max = 0;
+        for (var i = 0; i < n; i++)
+        {
+            min = Math.Min(min, values[i]);
+            max = Math.Max(max, values[i]);
+        }
+        if (min == max)
+        {
+            new Span<short>(quantized, n).Clear();
+            offset = 0;
+            return 1f;
+        }
+        var inverse = 255f / (max - min);
+        var minScaled = min * inverse;
+        var maxScaled = max * inverse;
+        var zero = -128f + minScaled + (127f + maxScaled) > 0 ? -128f - minScaled : 127f - maxScaled;
+        offset = (int)MathF.Round(Math.Clamp(zero, -128f, 127f), MidpointRounding.ToEven);
+        float lo = -128 - offset, hi = 127 - offset;
+        for (var i = 0; i < n; i++)
+        {
+            quantized[i] = (short)((int)MathF.Round(Math.Clamp(values[i] * inverse, lo, hi), MidpointRounding.ToEven) + offset);
+        }
+        return 1f / inverse;
+    }
 }

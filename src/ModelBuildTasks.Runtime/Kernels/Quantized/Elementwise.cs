@@ -57,6 +57,10 @@ internal sealed unsafe class Elementwise : Kernel
                     Subtract = !add, LeftShift = leftShift, ZeroA = qx.ZeroPoint, ZeroB = qy.ZeroPoint, OutZero = qz.ZeroPoint,
                     MulA = m1, ShiftA = s1, MulB = m2, ShiftB = s2, MulOut = mo, ShiftOut = so, Min = lo, Max = hi,
                 };
+                if (add && z.Type == TensorType.INT8)
+                {
+                    addSub.UseSingleShift(qx.Scale / qz.Scale, qy.Scale / qz.Scale);
+                }
                 break;
             }
             case BuiltinOperator.MUL:
@@ -142,8 +146,35 @@ internal sealed unsafe class Elementwise : Kernel
         public bool Subtract;
         public int LeftShift, ZeroA, ZeroB, OutZero, MulA, ShiftA, MulB, ShiftB, MulOut, ShiftOut, Min, Max;
 
+        // XNNPACK's int8 ADD, which LiteRT runs: 20-bit multipliers of the two input/output scale ratios, one
+        // rounding shift. TFLite's reference (three fixed-point multiplies) differs from it by one step on a few
+        // elements, which compounds through residual networks (docs/quantized-agreement.md).
+        public bool SingleShift;
+        public int SingleMulA, SingleMulB, SingleBias, SingleShiftBits;
+
+        public void UseSingleShift(float ratioA, float ratioB)
+        {
+            var largest = MathF.Max(ratioA, ratioB);
+            var exponent = (int)(BitConverter.SingleToUInt32Bits(largest) >> 23) - 127;
+            var shift = 20 - exponent;
+            if (shift is < 1 or > 30)
+            {
+                return; // outside XNNPACK's range: keep TFLite's arithmetic
+            }
+            SingleMulA = (int)MathF.Round(MathF.ScaleB(ratioA, shift), MidpointRounding.ToEven);
+            SingleMulB = (int)MathF.Round(MathF.ScaleB(ratioB, shift), MidpointRounding.ToEven);
+            SingleBias = (1 << (shift - 1)) - SingleMulA * ZeroA - SingleMulB * ZeroB;
+            SingleShiftBits = shift;
+            SingleShift = true;
+        }
+
         public readonly int Apply(int a, int b)
         {
+            if (SingleShift)
+            {
+                var sum = (SingleBias + a * SingleMulA + b * SingleMulB) >> SingleShiftBits;
+                return Math.Clamp(sum + OutZero, Min, Max);
+            }
             var sa = FixedPoint.MultiplyByQuantizedMultiplier((a - ZeroA) * (1 << LeftShift), MulA, ShiftA);
             var sb = FixedPoint.MultiplyByQuantizedMultiplier((b - ZeroB) * (1 << LeftShift), MulB, ShiftB);
             var raw = Subtract ? sa - sb : sa + sb;
