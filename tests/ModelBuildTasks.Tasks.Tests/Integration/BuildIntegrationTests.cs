@@ -29,6 +29,20 @@ public sealed class BuildIntegrationTests
         app.Add(Corpus.GetPath(Small), $"models/{Small}.tflite");
         app.Add(Corpus.GetPath(Second), $"models/{Second}.tflite");
         app.Add(Corpus.GetPath(Small), $"models/{Auto}.tflite");
+        // The app calls the generated wrapper of the copied model on an input file and writes its outputs.
+        File.WriteAllText(Path.Combine(app.Directory, "Program.cs"), """
+            using System;
+            using System.Runtime.InteropServices;
+            if (args.Length == 2)
+            {
+                var input = MemoryMarshal.Cast<byte, float>(System.IO.File.ReadAllBytes(args[0])).ToArray();
+                using var model = App.FaceDetectionShortRange.Create();
+                var outputs = model.Predict(new App.FaceDetectionShortRange.Inputs { Input = input });
+                System.IO.File.WriteAllBytes(System.IO.Path.Combine(args[1], "regressors.bin"), MemoryMarshal.AsBytes(outputs.Regressors.AsSpan()).ToArray());
+                System.IO.File.WriteAllBytes(System.IO.Path.Combine(args[1], "classificators.bin"), MemoryMarshal.AsBytes(outputs.Classificators.AsSpan()).ToArray());
+            }
+            System.Console.WriteLine("app");
+            """);
         var sample = Path.Combine(app.Directory, "data", "0.npy");
         Directory.CreateDirectory(Path.GetDirectoryName(sample)!);
         File.WriteAllBytes(sample, [1, 2, 3]);
@@ -57,6 +71,23 @@ public sealed class BuildIntegrationTests
         Assert.AreEqual(app.LineOf($"models/{Small}.tflite"), card.Item.Line);
         Assert.AreEqual(5, card.Item.Column);
         StringAssert.Contains(first.Output, "/additionalfile:" + Path.Combine(app.ModelsDir, Small + ".modelcard.json"));
+
+        // The generated wrapper, called by the built app, gives LiteRT's outputs for the deployed model.
+        var pixels = SeededInputs.Floats(7, 128 * 128 * 3);
+        var inputFile = Path.Combine(app.Directory, "input.bin");
+        File.WriteAllBytes(inputFile, System.Runtime.InteropServices.MemoryMarshal.AsBytes(pixels.AsSpan()).ToArray());
+        var run = DotnetCli.Run(app.Directory, TimeSpan.FromMinutes(2), Path.Combine(app.OutputDir, "App.dll"), inputFile, app.Directory);
+        Assert.AreEqual(0, run.ExitCode, run.ToString());
+        var oracle = Oracle.Run(deployed, [File.ReadAllBytes(inputFile)]);
+        foreach (var name in new[] { "regressors", "classificators" })
+        {
+            var expected = oracle[name].AsFloats();
+            var actual = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(app.Directory, name + ".bin"))).ToArray();
+            Assert.HasCount(expected.Length, actual, name);
+            var scale = expected.Max(Math.Abs);
+            var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+            Assert.IsLessThanOrEqualTo(3e-4 * scale + 1e-6, worst, $"{name}: wrapper vs LiteRT, worst {worst} of max {scale}");
+        }
 
         // The auto item: the search's choice is the model (it runs in LiteRT), pinned by a recipe, and reported in
         // report.json and report.html; the card names the chosen scheme.
