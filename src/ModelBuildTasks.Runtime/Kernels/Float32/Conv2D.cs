@@ -38,28 +38,8 @@ internal sealed unsafe class Conv2D : Kernel
         s.RequireType(x, TensorType.FLOAT32);
         s.RequireType(f, TensorType.FLOAT32);
         s.RequireType(y, TensorType.FLOAT32);
-        s.RequireRank(x, 4);
-        s.RequireRank(f, 4);
-        s.RequireRank(y, 4);
         var o = s.Options<Conv2DOptionsT>();
-        s.Require(o.StrideH > 0 && o.StrideW > 0 && o.DilationHFactor > 0 && o.DilationWFactor > 0, "strides and dilations must be positive");
-        g = new ConvGeometry
-        {
-            Batch = x.Dim(0), InH = x.Dim(1), InW = x.Dim(2), InC = x.Dim(3),
-            OutC = f.Dim(0), KH = f.Dim(1), KW = f.Dim(2),
-            StrideH = o.StrideH, StrideW = o.StrideW, DilationH = o.DilationHFactor, DilationW = o.DilationWFactor,
-        };
-        s.Require(f.Dim(3) > 0 && g.InC % f.Dim(3) == 0, $"filter {f} does not match the channels of input {x}");
-        if (f.Dim(3) != g.InC)
-        {
-            throw s.Unsupported($"grouped convolution (filter {f}, input {x}) is not supported");
-        }
-        g.OutH = ConvGeometry.OutputSize(o.Padding, g.InH, g.KH, g.StrideH, g.DilationH);
-        g.OutW = ConvGeometry.OutputSize(o.Padding, g.InW, g.KW, g.StrideW, g.DilationW);
-        g.PadTop = ConvGeometry.PaddingBefore(g.InH, g.KH, g.StrideH, g.DilationH, g.OutH);
-        g.PadLeft = ConvGeometry.PaddingBefore(g.InW, g.KW, g.StrideW, g.DilationW, g.OutW);
-        s.Require(y.Dim(0) == g.Batch && y.Dim(1) == g.OutH && y.Dim(2) == g.OutW && y.Dim(3) == g.OutC,
-            $"output {y} does not match the convolution of {x} by {f} (expected [{g.Batch},{g.OutH},{g.OutW},{g.OutC}])");
+        g = ConvShapes.Conv2D(s, x, f, y, o);
         var biasValues = ReadOnlySpan<float>.Empty;
         if (bias is not null)
         {

@@ -29,26 +29,10 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         s.RequireType(x, TensorType.FLOAT32);
         s.RequireType(f, TensorType.FLOAT32);
         s.RequireType(y, TensorType.FLOAT32);
-        s.RequireRank(x, 4);
-        s.RequireRank(f, 4);
-        s.RequireRank(y, 4);
         var o = s.Options<DepthwiseConv2DOptionsT>();
-        s.Require(o.StrideH > 0 && o.StrideW > 0 && o.DilationHFactor > 0 && o.DilationWFactor > 0, "strides and dilations must be positive");
-        g = new ConvGeometry
-        {
-            Batch = x.Dim(0), InH = x.Dim(1), InW = x.Dim(2), InC = x.Dim(3),
-            OutC = f.Dim(3), KH = f.Dim(1), KW = f.Dim(2),
-            StrideH = o.StrideH, StrideW = o.StrideW, DilationH = o.DilationHFactor, DilationW = o.DilationWFactor,
-        };
-        s.Require(f.Dim(0) == 1 && g.InC > 0 && g.OutC % g.InC == 0, $"filter {f} does not fit input {x}");
+        g = ConvShapes.Depthwise(s, x, f, y, o);
         multiplier = g.OutC / g.InC;
-        g.OutH = ConvGeometry.OutputSize(o.Padding, g.InH, g.KH, g.StrideH, g.DilationH);
-        g.OutW = ConvGeometry.OutputSize(o.Padding, g.InW, g.KW, g.StrideW, g.DilationW);
         MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * g.KH * g.KW;
-        g.PadTop = ConvGeometry.PaddingBefore(g.InH, g.KH, g.StrideH, g.DilationH, g.OutH);
-        g.PadLeft = ConvGeometry.PaddingBefore(g.InW, g.KW, g.StrideW, g.DilationW, g.OutW);
-        s.Require(y.Dim(0) == g.Batch && y.Dim(1) == g.OutH && y.Dim(2) == g.OutW && y.Dim(3) == g.OutC,
-            $"output {y} does not match (expected [{g.Batch},{g.OutH},{g.OutW},{g.OutC}])");
         filter = GC.AllocateArray<float>(checked(g.KH * g.KW * g.OutC + 8), pinned: true);
         s.ConstFloats(f).CopyTo(filter);
         bias = GC.AllocateArray<float>(g.OutC + 8, pinned: true);

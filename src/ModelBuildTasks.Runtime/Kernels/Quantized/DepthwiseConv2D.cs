@@ -30,26 +30,10 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         var f = s.Input(1);
         var bias = s.OptionalInput(2);
         var y = s.Output(0);
-        s.RequireRank(x, 4);
-        s.RequireRank(f, 4);
-        s.RequireRank(y, 4);
         s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
         var o = s.Options<DepthwiseConv2DOptionsT>();
-        s.Require(o.StrideH > 0 && o.StrideW > 0 && o.DilationHFactor > 0 && o.DilationWFactor > 0, "strides and dilations must be positive");
-        g = new ConvGeometry
-        {
-            Batch = x.Dim(0), InH = x.Dim(1), InW = x.Dim(2), InC = x.Dim(3),
-            OutC = f.Dim(3), KH = f.Dim(1), KW = f.Dim(2),
-            StrideH = o.StrideH, StrideW = o.StrideW, DilationH = o.DilationHFactor, DilationW = o.DilationWFactor,
-        };
-        s.Require(f.Dim(0) == 1 && g.InC > 0 && g.OutC % g.InC == 0, $"filter {f} does not fit input {x}");
+        g = ConvShapes.Depthwise(s, x, f, y, o);
         multiplier = g.OutC / g.InC;
-        g.OutH = ConvGeometry.OutputSize(o.Padding, g.InH, g.KH, g.StrideH, g.DilationH);
-        g.OutW = ConvGeometry.OutputSize(o.Padding, g.InW, g.KW, g.StrideW, g.DilationW);
-        g.PadTop = ConvGeometry.PaddingBefore(g.InH, g.KH, g.StrideH, g.DilationH, g.OutH);
-        g.PadLeft = ConvGeometry.PaddingBefore(g.InW, g.KW, g.StrideW, g.DilationW, g.OutW);
-        s.Require(y.Dim(0) == g.Batch && y.Dim(1) == g.OutH && y.Dim(2) == g.OutW && y.Dim(3) == g.OutC,
-            $"output {y} does not match the depthwise convolution of {x} by {f}");
         var widened = ChannelRequantizer.WidenedWeights(s, f, 3);
         weights = GC.AllocateArray<int>(widened.Length, pinned: true);
         for (var i = 0; i < widened.Length; i++)

@@ -33,27 +33,8 @@ internal sealed unsafe class HybridConv2D : Kernel
         s.RequireType(x, TensorType.FLOAT32);
         s.RequireType(f, TensorType.INT8);
         s.RequireType(y, TensorType.FLOAT32);
-        s.RequireRank(x, 4);
-        s.RequireRank(f, 4);
-        s.RequireRank(y, 4);
         var o = s.Options<Conv2DOptionsT>();
-        s.Require(o.StrideH > 0 && o.StrideW > 0 && o.DilationHFactor > 0 && o.DilationWFactor > 0, "strides and dilations must be positive");
-        g = new ConvGeometry
-        {
-            Batch = x.Dim(0), InH = x.Dim(1), InW = x.Dim(2), InC = x.Dim(3),
-            OutC = f.Dim(0), KH = f.Dim(1), KW = f.Dim(2),
-            StrideH = o.StrideH, StrideW = o.StrideW, DilationH = o.DilationHFactor, DilationW = o.DilationWFactor,
-        };
-        if (f.Dim(3) != g.InC)
-        {
-            throw s.Unsupported($"grouped convolution (filter {f}, input {x}) is not supported");
-        }
-        g.OutH = ConvGeometry.OutputSize(o.Padding, g.InH, g.KH, g.StrideH, g.DilationH);
-        g.OutW = ConvGeometry.OutputSize(o.Padding, g.InW, g.KW, g.StrideW, g.DilationW);
-        g.PadTop = ConvGeometry.PaddingBefore(g.InH, g.KH, g.StrideH, g.DilationH, g.OutH);
-        g.PadLeft = ConvGeometry.PaddingBefore(g.InW, g.KW, g.StrideW, g.DilationW, g.OutW);
-        s.Require(y.Dim(0) == g.Batch && y.Dim(1) == g.OutH && y.Dim(2) == g.OutW && y.Dim(3) == g.OutC,
-            $"output {y} does not match the convolution of {x} by {f}");
+        g = ConvShapes.Conv2D(s, x, f, y, o);
         k = g.KH * g.KW * g.InC;
         weights = ChannelRequantizer.WidenedWeights(s, f, 0);
         filterScales = ChannelRequantizer.FilterScales(s, f, g.OutC).Select(v => (float)v).ToArray();
