@@ -1,3 +1,7 @@
+using System.IO.Compression;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+using System.Xml.Linq;
 using ModelBuildTasks.Optimization.ModelCards;
 using ModelBuildTasks.TestSupport;
 
@@ -148,5 +152,54 @@ public sealed class BuildIntegrationTests
         StringAssert.Contains(result.Output, $"{app.ProjectFile}({badLine},5): error MBT4003: models/{Second}.tflite: MaxSize=\"2XB\" is not a size");
         StringAssert.Contains(result.Output, $"{app.ProjectFile}({badLine},5): error MBT4001: models/{Second}.tflite: unknown ModelItem metadata 'Optimisation' (did you mean 'Optimization'?)");
         Assert.IsFalse(File.Exists(Path.Combine(app.ModelsDir, Second + ".tflite")), "an item with bad metadata is not optimized");
+    }
+
+    [TestMethod]
+    public void PackageHasCompleteMetadataAndDebuggableDeterministicAssemblies()
+    {
+        using var package = ZipFile.OpenRead(Path.Combine(PackageFeed.Feed, $"ModelBuildTasks.{PackageFeed.Version}.nupkg"));
+        var nuspecEntry = package.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+        XDocument nuspec;
+        using (var stream = nuspecEntry.Open())
+        {
+            nuspec = XDocument.Load(stream);
+        }
+
+        var metadata = nuspec.Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        string? Field(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
+        Assert.AreEqual("ModelBuildTasks", Field("id"));
+        Assert.AreEqual("Apache-2.0", Field("license"));
+        Assert.AreEqual("README.md", Field("readme"));
+        Assert.IsFalse(string.IsNullOrWhiteSpace(Field("description")));
+        Assert.IsNotNull(package.GetEntry("README.md"), "the readme is packed");
+
+        // The repository element names the commit the package was built from (and its URL when the clone has a remote).
+        var repository = metadata.Elements().Single(e => e.Name.LocalName == "repository");
+        Assert.AreEqual("git", repository.Attribute("type")?.Value);
+        if (Directory.Exists(Path.Combine(RepoPaths.Root, ".git")))
+        {
+            var head = DotnetCli.RunTool(RepoPaths.Root, TimeSpan.FromMinutes(1), "git", "rev-parse", "HEAD");
+            Assert.AreEqual(head.Output.Trim(), repository.Attribute("commit")?.Value);
+        }
+
+        // Every assembly of ours is deterministic and carries its PDB (with SourceLink when the remote is known).
+        var ours = package.Entries
+            .Where(e => e.Name.StartsWith("ModelBuildTasks.", StringComparison.Ordinal) && e.Name.EndsWith(".dll", StringComparison.Ordinal))
+            .ToList();
+        Assert.HasCount(7, ours, string.Join(", ", ours.Select(e => e.FullName)));
+        foreach (var entry in ours)
+        {
+            using var buffer = new MemoryStream();
+            using (var stream = entry.Open())
+            {
+                stream.CopyTo(buffer);
+            }
+
+            buffer.Position = 0;
+            using var pe = new PEReader(buffer);
+            var debug = pe.ReadDebugDirectory();
+            Assert.IsTrue(debug.Any(d => d.Type == DebugDirectoryEntryType.Reproducible), entry.FullName + " is not deterministic");
+            Assert.IsTrue(debug.Any(d => d.Type == DebugDirectoryEntryType.EmbeddedPortablePdb), entry.FullName + " has no embedded PDB");
+        }
     }
 }

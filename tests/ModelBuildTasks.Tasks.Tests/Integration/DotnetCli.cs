@@ -15,9 +15,13 @@ internal static class DotnetCli
     private static readonly string[] LeakingVariables =
         ["MSBuildExtensionsPath", "MSBUILD_EXE_PATH", "MSBuildSDKsPath", "MSBUILDNOINPROCNODE", "MSBuildLoadMicrosoftTargetsReadOnly", "VSTEST_HOST_DEBUG"];
 
-    public static DotnetResult Run(string workingDirectory, TimeSpan timeout, params string[] arguments)
+    public static DotnetResult Run(string workingDirectory, TimeSpan timeout, params string[] arguments) =>
+        RunTool(workingDirectory, timeout, "dotnet", arguments);
+
+    /// <summary>Runs another program (e.g. git) the same way.</summary>
+    public static DotnetResult RunTool(string workingDirectory, TimeSpan timeout, string program, params string[] arguments)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
@@ -47,7 +51,7 @@ internal static class DotnetCli
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish within {timeout}:\n{output}");
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish within {timeout}:\n{output}");
         }
 
         process.WaitForExit();
