@@ -58,7 +58,8 @@ public sealed class AutoAndReportTests
         var (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_short_range"), "-o", target,
             "--optimization", "float16", "--max-size", "100KB", "--max-compressed-size", "1MB");
         Assert.AreEqual(3, code, error);
-        StringAssert.StartsWith(error, "error MBT3001: out.tflite: MaxSize: ");
+        StringAssert.StartsWith(error, "error MBT3001: out.tflite is ");
+        StringAssert.Contains(error, " over MaxSize=100KB; ");
         Assert.DoesNotContain("MBT3002", error);
 
         (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_short_range"), "-o", target,

@@ -43,7 +43,7 @@ public sealed class BudgetAnalyzerTests
     [TestMethod]
     public void RealModelOverMaxSizeIsAnErrorAtTheItem()
     {
-        // pose_landmark_full.tflite is 6,440,512 bytes = 6.14 MB; 2 MB budget → 4,343,360 bytes = 4.14 MB over.
+        // pose_landmark_full.tflite is 6,440,512 bytes = 6.44 MB; a 2 MiB budget → 4,343,360 bytes = 4.34 MB over.
         var card = CardBuilder.FromModel(TestSupport.Corpus.GetPath("pose_landmark_full"));
         card["budgets"]!["maxSize"] = 2 * 1024 * 1024;
 
@@ -52,7 +52,7 @@ public sealed class BudgetAnalyzerTests
         Assert.AreEqual("MBT3001", d.Id);
         Assert.AreEqual(DiagnosticSeverity.Error, d.Severity);
         AssertAtItem(d);
-        StringAssert.StartsWith(d.GetMessage(), "pose_landmark_full.tflite is 6.14 MB, 4.14 MB over MaxSize=2MB;");
+        StringAssert.StartsWith(d.GetMessage(), "pose_landmark_full.tflite is 6.44 MB, 4.34 MB over MaxSize=2MiB;");
     }
 
     [TestMethod]
@@ -72,13 +72,13 @@ public sealed class BudgetAnalyzerTests
     public void MaxCompressedSize()
     {
         var card = Card();
-        card["budgets"]!["maxCompressedSize"] = 800 * 1024; // 900,000 - 819,200 = 80,800 bytes = 78.91 KB over
+        card["budgets"]!["maxCompressedSize"] = 800 * 1024; // 900,000 - 819,200 (800 KiB) = 80,800 bytes = 80.8 KB over
 
         var d = Single(card);
 
         Assert.AreEqual("MBT3002", d.Id);
         AssertAtItem(d);
-        StringAssert.StartsWith(d.GetMessage(), "mobilenet_v1_quant.tflite compresses to 878.91 KB (gzip), 78.91 KB over MaxCompressedSize=800KB;");
+        StringAssert.StartsWith(d.GetMessage(), "mobilenet_v1_quant.tflite compresses to 900 KB (gzip), 80.8 KB over MaxCompressedSize=800KiB;");
     }
 
     [TestMethod]
@@ -127,7 +127,7 @@ public sealed class BudgetAnalyzerTests
         var d = Single(card);
 
         Assert.AreEqual("MBT3006", d.Id);
-        StringAssert.StartsWith(d.GetMessage(), "mobilenet_v1_quant.tflite is 976.56 KB, 25% larger than the baseline's 781.25 KB, 20 percentage points over MaxSizeGrowth=5%;");
+        StringAssert.StartsWith(d.GetMessage(), "mobilenet_v1_quant.tflite is 1 MB, 25% larger than the baseline's 800 KB, 20 percentage points over MaxSizeGrowth=5%;");
     }
 
     [TestMethod]
@@ -140,7 +140,7 @@ public sealed class BudgetAnalyzerTests
         var d = Single(card);
 
         Assert.AreEqual("MBT3007", d.Id);
-        StringAssert.Contains(d.GetMessage(), "MinCosine=0.99 is set but the cosine similarity (it needs EvaluationData) was not measured");
+        StringAssert.Contains(d.GetMessage(), "MinCosine=0.99 is set but the cosine similarity (the model is evaluated when it is optimized) was not measured");
     }
 
     [TestMethod]
@@ -254,5 +254,19 @@ public sealed class BudgetAnalyzerTests
         var diagnostics = GeneratorHarness.Analyze([card]);
         Assert.HasCount(1, diagnostics, string.Join("\n", diagnostics));
         return diagnostics[0];
+    }
+
+    [TestMethod]
+    public void BudgetsAreQuotedInTheUnitsTheyWereProbablyWrittenIn()
+    {
+        // KB/MB are powers of 1000 and KiB/MiB powers of 1024, as the item metadata parser reads them.
+        Assert.AreEqual("2MB", ModelBuildTasks.Budgets.BudgetRules.BudgetSize(2_000_000));
+        Assert.AreEqual("2MiB", ModelBuildTasks.Budgets.BudgetRules.BudgetSize(2 * 1024 * 1024));
+        Assert.AreEqual("1.5MiB", ModelBuildTasks.Budgets.BudgetRules.BudgetSize(1536 * 1024));
+        Assert.AreEqual("800KiB", ModelBuildTasks.Budgets.BudgetRules.BudgetSize(800 * 1024));
+        Assert.AreEqual("2.41MB", ModelBuildTasks.Budgets.BudgetRules.BudgetSize(2_410_000));
+        Assert.AreEqual("1234567B", ModelBuildTasks.Budgets.BudgetRules.BudgetSize(1_234_567));
+        Assert.AreEqual("999B", ModelBuildTasks.Budgets.BudgetRules.BudgetSize(999));
+        Assert.AreEqual("2.41 MB", ModelBuildTasks.Budgets.BudgetRules.Size(2_410_000));
     }
 }

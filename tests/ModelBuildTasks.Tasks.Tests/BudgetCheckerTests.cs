@@ -19,7 +19,7 @@ public sealed class BudgetCheckerTests
     {
         var violation = BudgetChecker.Check(Card(new CardBudgets { MaxSize = 2_000_000 })).Single();
         Assert.AreEqual("MBT3001", violation.Code);
-        StringAssert.Contains(violation.Message, "2.41 MB, 410 KB over MaxSize=2 MB");
+        StringAssert.Contains(violation.Message, "2.41 MB, 410 KB over MaxSize=2MB");
     }
 
     [TestMethod]

@@ -130,10 +130,10 @@ public sealed class TaskTests
         Assert.HasCount(2, engine.Errors);
         var budget = engine.Errors[0];
         Assert.AreEqual(("MBT3001", "/src/App.vbproj", 7, 5), (budget.Code, budget.File, budget.LineNumber, budget.ColumnNumber));
-        StringAssert.Contains(budget.Message, "2.5 MB, 500 KB over MaxSize=2 MB");
+        StringAssert.Contains(budget.Message, "2.5 MB, 500 KB over MaxSize=2MB");
         Assert.AreEqual(("MBT3010", 9), (engine.Errors[1].Code, engine.Errors[1].LineNumber));
         Assert.AreEqual("MBT3001", engine.Warnings.Single().Code);
-        StringAssert.StartsWith(engine.Warnings[0].Message, "lax:");
+        StringAssert.StartsWith(engine.Warnings[0].Message, "lax.tflite is ");
     }
 
     [TestMethod]

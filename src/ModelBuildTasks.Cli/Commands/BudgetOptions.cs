@@ -141,10 +141,10 @@ internal sealed class BudgetOptions
             : null;
         var bytes = File.ReadAllBytes(destination);
         var gzip = GzipSize(bytes);
-        var misses = budgets.Check(bytes.Length, gzip, evaluation);
+        var misses = budgets.Check(bytes.Length, gzip, evaluation, Path.GetFileName(destination));
         foreach (var miss in misses)
         {
-            error.WriteLine($"error {miss.Code}: {Path.GetFileName(destination)}: {miss.Message}");
+            error.WriteLine($"error {miss.Code}: {miss.Message}");
         }
         return misses.Count == 0 ? null : BudgetMissedExitCode;
     }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using ModelBuildTasks.Budgets;
 using ModelBuildTasks.Optimization.Evaluation;
 using ModelBuildTasks.Optimization.ModelCards;
 
@@ -35,54 +35,27 @@ public sealed record AutoBudgets
     /// <param name="bytes">The file size.</param>
     /// <param name="gzipBytes">Its gzip size.</param>
     /// <param name="evaluation">The evaluation against the original; null when none was run (accuracy budgets then count as missed).</param>
-    public IReadOnlyList<BudgetMiss> Check(long bytes, long gzipBytes, EvaluationReport? evaluation)
+    /// <param name="file">How messages name the model.</param>
+    public IReadOnlyList<BudgetMiss> Check(long bytes, long gzipBytes, EvaluationReport? evaluation, string file = "the model")
     {
-        var misses = new List<BudgetMiss>();
-        if (MaxSize is { } maxSize && bytes > maxSize)
+        var limits = new BudgetLimits
         {
-            misses.Add(new BudgetMiss(BudgetCodes.MaxSize, "MaxSize", maxSize, bytes,
-                $"MaxSize: {Sizes.Format(bytes)} is {Sizes.Format(bytes - maxSize)} over {Sizes.Format(maxSize)}"));
-        }
-        if (MaxCompressedSize is { } maxGzip && gzipBytes > maxGzip)
+            MaxSize = MaxSize, MaxCompressedSize = MaxCompressedSize, MaxAccuracyDrop = MaxAccuracyDrop, MinCosine = MinCosine, MinSqnrDb = MinSqnrDb,
+        };
+        var figures = new BudgetFigures
         {
-            misses.Add(new BudgetMiss(BudgetCodes.MaxCompressedSize, "MaxCompressedSize", maxGzip, gzipBytes,
-                $"MaxCompressedSize: {Sizes.Format(gzipBytes)} (gzip) is {Sizes.Format(gzipBytes - maxGzip)} over {Sizes.Format(maxGzip)}"));
-        }
-        if (MaxAccuracyDrop is { } maxDrop)
-        {
-            if (evaluation?.Accuracy is not { } accuracy)
-            {
-                misses.Add(new BudgetMiss(BudgetCodes.NotMeasured, "MaxAccuracyDrop", maxDrop, double.NaN,
-                    "MaxAccuracyDrop: not measured (the evaluation data has no labels)"));
-            }
-            else if (accuracy.Drop > maxDrop)
-            {
-                misses.Add(new BudgetMiss(BudgetCodes.MaxAccuracyDrop, "MaxAccuracyDrop", maxDrop, accuracy.Drop,
-                    $"MaxAccuracyDrop: the accuracy drops by {Number(accuracy.Drop)}, {Number(accuracy.Drop - maxDrop)} more than {Number(maxDrop)}"));
-            }
-        }
-        if (MinCosine is { } minCosine)
-        {
-            var cosine = evaluation?.MinCosine ?? double.NaN;
-            if (!(cosine >= minCosine))
-            {
-                misses.Add(new BudgetMiss(BudgetCodes.MinCosine, "MinCosine", minCosine, cosine,
-                    $"MinCosine: the lowest output cosine {Number(cosine)} is {Number(minCosine - cosine)} short of {Number(minCosine)}"));
-            }
-        }
-        if (MinSqnrDb is { } minSqnr)
-        {
-            var sqnr = evaluation?.MinSqnrDb ?? double.NaN;
-            if (!(sqnr >= minSqnr))
-            {
-                misses.Add(new BudgetMiss(BudgetCodes.MinSqnr, "MinSqnr", minSqnr, sqnr,
-                    $"MinSqnr: the lowest output SQNR {Number(sqnr)} dB is {Number(minSqnr - sqnr)} dB short of {Number(minSqnr)} dB"));
-            }
-        }
-        return misses;
+            Bytes = bytes, GzipBytes = gzipBytes,
+            AccuracyDrop = evaluation?.Accuracy?.Drop,
+            ReferenceAccuracy = evaluation?.Accuracy?.ReferenceAccuracy,
+            CandidateAccuracy = evaluation?.Accuracy?.CandidateAccuracy,
+            MinCosine = evaluation?.MinCosine,
+            MinSqnrDb = evaluation?.MinSqnrDb,
+        };
+        return BudgetRules.Check(file, limits, figures)
+            .Select(f => new BudgetMiss(f.Code, f.Budget, f.Limit, f.Actual, f.Statement, f.Advice))
+            .ToList();
     }
 
-    internal static string Number(double value) => value.ToString("0.######", CultureInfo.InvariantCulture);
 }
 
 /// <summary>One budget a model misses.</summary>
@@ -90,9 +63,13 @@ public sealed record AutoBudgets
 /// <param name="Budget">Its name: MaxSize, MaxCompressedSize, MaxAccuracyDrop, MinCosine or MinSqnr.</param>
 /// <param name="Limit">The budget.</param>
 /// <param name="Actual">The measured figure (NaN when not measured).</param>
-/// <param name="Message">Which budget, the figure and by how much it misses.</param>
-public sealed record BudgetMiss(string Code, string Budget, double Limit, double Actual, string Message)
+/// <param name="Statement">The figure, the budget and by how much it misses.</param>
+/// <param name="Advice">What to do about it.</param>
+public sealed record BudgetMiss(string Code, string Budget, double Limit, double Actual, string Statement, string Advice)
 {
+    /// <summary>The statement and the advice.</summary>
+    public string Message => Statement + "; " + Advice;
+
     /// <summary>How far off, relative to the limit (0 = just met), to rank near misses.</summary>
     public double Shortfall => double.IsNaN(Actual) ? double.MaxValue
         : Budget is "MinSqnr" ? (Limit - Actual) / Math.Max(1, Math.Abs(Limit))

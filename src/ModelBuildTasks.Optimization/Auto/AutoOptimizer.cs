@@ -263,7 +263,7 @@ public static class AutoOptimizer
             {
                 var index = Record(config, bytes.Length, gzip, null, false,
                     $"not evaluated: {Sizes.Format(bytes.Length)} is not smaller than the best so far ({Sizes.Format(best.Bytes.Length)})", watch.ElapsedMilliseconds);
-                return Remember(new Built(config, index, result, final, bytes, gzip, null, [new BudgetMiss("-", "NotSmaller", 0, 0, "not smaller")]));
+                return Remember(new Built(config, index, result, final, bytes, gzip, null, [new BudgetMiss("-", "NotSmaller", 0, 0, "not smaller", "")]));
             }
             EvaluationReport? report = null;
             if (Budgets.NeedsEvaluation)
@@ -283,7 +283,7 @@ public static class AutoOptimizer
                 progress?.Report(new OptimizationProgress("auto", evaluations, options.MaxEvaluations));
             }
             var misses = Budgets.Check(bytes.Length, gzip, report);
-            var verdict = misses.Count == 0 ? "meets every budget" : string.Join("; ", misses.Select(m => m.Message));
+            var verdict = misses.Count == 0 ? "meets every budget" : string.Join("; ", misses.Select(m => m.Statement));
             var built = new Built(config, Record(config, bytes.Length, gzip, report, report is not null, verdict, watch.ElapsedMilliseconds),
                 result, final, bytes, gzip, report, misses);
             if (built.MeetsAll && (best is null || bytes.Length < best.Bytes.Length || (force && bytes.Length == best.Bytes.Length)))
@@ -344,8 +344,8 @@ public static class AutoOptimizer
                     $"no candidate could be built or run ({tried}): " + string.Join("; ", trail.Select(t => $"{t.Config}: {t.Verdict}")), null, trail);
             }
             return new AutoSearchException(AutoErrorCodes.NoCandidateMeetsBudgets,
-                $"no candidate meets the budgets ({tried}); the closest, {closest.Config.Describe()} ({Sizes.Format(closest.Bytes.Length)}), misses " +
-                string.Join("; ", closest.Misses.Select(m => m.Message)), closest.Misses, trail);
+                $"no candidate meets the budgets ({tried}); the closest, {closest.Config.Describe()} ({Sizes.Format(closest.Bytes.Length)}), misses: " +
+                string.Join("; ", closest.Misses.Select(m => m.Statement)), closest.Misses, trail);
         }
 
         private static (int, double) Closeness(Built b) => (b.Misses.Count, b.Misses.Sum(m => Math.Min(1e6, m.Shortfall)));

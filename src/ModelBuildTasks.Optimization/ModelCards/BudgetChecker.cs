@@ -1,24 +1,24 @@
-using System.Globalization;
+using ModelBuildTasks.Budgets;
 
 namespace ModelBuildTasks.Optimization.ModelCards;
 
-/// <summary>Budget diagnostic codes (the companion analyzer reports the same codes for C# projects).</summary>
+/// <summary>Budget diagnostic codes (the companion analyzer reports the same codes, from the same rules, for C# projects).</summary>
 public static class BudgetCodes
 {
     /// <summary>MaxSize exceeded.</summary>
-    public const string MaxSize = "MBT3001";
+    public const string MaxSize = BudgetRules.MaxSizeCode;
     /// <summary>MaxCompressedSize exceeded.</summary>
-    public const string MaxCompressedSize = "MBT3002";
+    public const string MaxCompressedSize = BudgetRules.MaxCompressedSizeCode;
     /// <summary>MaxAccuracyDrop exceeded.</summary>
-    public const string MaxAccuracyDrop = "MBT3003";
+    public const string MaxAccuracyDrop = BudgetRules.MaxAccuracyDropCode;
     /// <summary>MinCosine not reached.</summary>
-    public const string MinCosine = "MBT3004";
+    public const string MinCosine = BudgetRules.MinCosineCode;
     /// <summary>MinSqnr not reached.</summary>
-    public const string MinSqnr = "MBT3005";
+    public const string MinSqnr = BudgetRules.MinSqnrCode;
     /// <summary>Size grew more than MaxSizeGrowth over the Baseline.</summary>
-    public const string SizeGrowth = "MBT3006";
+    public const string SizeGrowth = BudgetRules.SizeGrowthCode;
     /// <summary>A budget needs a figure that was not measured.</summary>
-    public const string NotMeasured = "MBT3007";
+    public const string NotMeasured = BudgetRules.NotMeasuredCode;
 }
 
 /// <summary>One missed budget.</summary>
@@ -26,7 +26,7 @@ public static class BudgetCodes
 /// <param name="Message">What exceeded, by how much, and what to do.</param>
 public sealed record BudgetViolation(string Code, string Message);
 
-/// <summary>Compares a card's measured figures with its budgets.</summary>
+/// <summary>Compares a card's measured figures with its budgets (the rules in src/Shared/BudgetRules.cs).</summary>
 public static class BudgetChecker
 {
     /// <summary>Every violated budget of <paramref name="card"/>, in code order.</summary>
@@ -34,81 +34,26 @@ public static class BudgetChecker
     {
         ArgumentNullException.ThrowIfNull(card);
         var b = card.Budgets;
-        var result = new List<BudgetViolation>();
-        var name = card.Name;
+        var limits = new BudgetLimits
+        {
+            MaxSize = b.MaxSize, MaxCompressedSize = b.MaxCompressedSize, MaxAccuracyDrop = b.MaxAccuracyDrop,
+            MinCosine = b.MinCosine, MinSqnrDb = b.MinSqnrDb, BaselineBytes = b.BaselineBytes, MaxSizeGrowth = b.MaxSizeGrowth,
+        };
+        // The deployed file: the optimized model, or the original when the item is not optimized.
         var size = card.Optimized ?? card.Original;
-        if (b.MaxSize is { } maxSize && size.Bytes > maxSize)
-        {
-            result.Add(new(BudgetCodes.MaxSize,
-                $"{name}: the optimized model is {Sizes.Format(size.Bytes)}, {Sizes.Format(size.Bytes - maxSize)} over MaxSize={Sizes.Format(maxSize)}. " +
-                "Choose a stronger Optimization (e.g. int8 with RepresentativeData), prune or cluster, or raise MaxSize."));
-        }
-
-        if (b.MaxCompressedSize is { } maxGzip && size.GzipBytes > maxGzip)
-        {
-            result.Add(new(BudgetCodes.MaxCompressedSize,
-                $"{name}: the optimized model is {Sizes.Format(size.GzipBytes)} gzipped, {Sizes.Format(size.GzipBytes - maxGzip)} over MaxCompressedSize={Sizes.Format(maxGzip)}. " +
-                "Pruning and clustering make models compress better; or raise MaxCompressedSize."));
-        }
-
         var m = card.Metrics;
-        if (b.MaxAccuracyDrop is { } maxDrop)
+        var figures = new BudgetFigures
         {
-            if (m?.AccuracyDrop is not { } drop)
-            {
-                result.Add(NotMeasured(name, "MaxAccuracyDrop", "labeled EvaluationData (with Labels)"));
-            }
-            else if (drop > maxDrop)
-            {
-                result.Add(new(BudgetCodes.MaxAccuracyDrop,
-                    $"{name}: top-1 accuracy dropped by {Percent(drop)} ({Percent(m.ReferenceAccuracy ?? 0)} → {Percent(m.CandidateAccuracy ?? 0)}), " +
-                    $"{Percent(drop - maxDrop)} over MaxAccuracyDrop={Number(maxDrop)}. Try Optimization=int16x8 or auto, per-layer overrides in a Recipe, or raise MaxAccuracyDrop."));
-            }
-        }
-
-        if (b.MinCosine is { } minCosine)
-        {
-            if (m is null)
-            {
-                result.Add(NotMeasured(name, "MinCosine", "an optimization other than none"));
-            }
-            else if (m.MinCosine < minCosine)
-            {
-                result.Add(new(BudgetCodes.MinCosine,
-                    $"{name}: output cosine similarity is {Number(m.MinCosine)}, below MinCosine={Number(minCosine)}. " +
-                    "Try a milder Optimization (float16, int16x8), per-layer overrides in a Recipe, or lower MinCosine."));
-            }
-        }
-
-        if (b.MinSqnrDb is { } minSqnr)
-        {
-            if (m is null)
-            {
-                result.Add(NotMeasured(name, "MinSqnr", "an optimization other than none"));
-            }
-            else if (m.MinSqnrDb < minSqnr)
-            {
-                result.Add(new(BudgetCodes.MinSqnr,
-                    $"{name}: output SQNR is {Number(m.MinSqnrDb)} dB, below MinSqnr={Number(minSqnr)} dB. " +
-                    "Try a milder Optimization (float16, int16x8), per-layer overrides in a Recipe, or lower MinSqnr."));
-            }
-        }
-
-        if (b.BaselineBytes is { } baseline && b.MaxSizeGrowth is { } growth && size.Bytes > baseline * (1 + growth))
-        {
-            var actual = baseline == 0 ? double.PositiveInfinity : (double)size.Bytes / baseline - 1;
-            result.Add(new(BudgetCodes.SizeGrowth,
-                $"{name}: the optimized model is {Sizes.Format(size.Bytes)}, {Percent(actual)} larger than the Baseline's {Sizes.Format(baseline)} " +
-                $"(MaxSizeGrowth={Percent(growth)}). If the growth is intended, update the Baseline file."));
-        }
-
-        return result;
+            Bytes = size.Bytes, GzipBytes = size.GzipBytes,
+            AccuracyDrop = m?.AccuracyDrop, ReferenceAccuracy = m?.ReferenceAccuracy, CandidateAccuracy = m?.CandidateAccuracy,
+            MinCosine = m?.MinCosine, MinSqnrDb = m?.MinSqnrDb,
+        };
+        return BudgetRules.Check(DisplayFile(card), limits, figures).Select(f => new BudgetViolation(f.Code, f.Message)).ToList();
     }
 
-    private static BudgetViolation NotMeasured(string name, string budget, string needs) =>
-        new(BudgetCodes.NotMeasured, $"{name}: {budget} is set but the figure it needs was not measured; it needs {needs}.");
-
-    private static string Percent(double fraction) => (fraction * 100).ToString("0.##", CultureInfo.InvariantCulture) + " %";
-
-    private static string Number(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
+    /// <summary>The model's file name as users know it.</summary>
+    private static string DisplayFile(ModelCard card) =>
+        card.DeployedFile is { Length: > 0 } deployed ? Path.GetFileName(deployed)
+        : card.Item.Include is { Length: > 0 } include ? Path.GetFileName(include.Replace('\\', '/'))
+        : card.Name + ".tflite";
 }

@@ -137,7 +137,7 @@ public sealed class AutoOptimizerTests
         Assert.AreEqual(20_000, miss.Limit);
         Assert.IsGreaterThan(20_000, miss.Actual);
         StringAssert.Contains(e.Message, "MaxSize");
-        StringAssert.Contains(e.Message, "over 20 KB");
+        StringAssert.Contains(e.Message, "over MaxSize=20KB");
     }
 
     [TestMethod]
@@ -169,9 +169,9 @@ public sealed class AutoOptimizerTests
         var report = new EvaluationReport(1, [new TensorMetrics("out", null, 0.98, 25, 0, 0)], [], null);
         var misses = budgets.Check(1500, 400, report);
         CollectionAssert.AreEqual(new[] { "MaxSize", "MinCosine", "MinSqnr" }, misses.Select(m => m.Budget).ToArray());
-        StringAssert.Contains(misses[0].Message, "500 B over 1 KB");
-        StringAssert.Contains(misses[1].Message, "0.01 short of 0.99");
-        StringAssert.Contains(misses[2].Message, "5 dB short of 30 dB");
+        StringAssert.Contains(misses[0].Message, "the model is 1.5 KB, 500 B over MaxSize=1KB;");
+        StringAssert.Contains(misses[1].Message, "cosine similarity of 0.98, 0.01 below MinCosine=0.99;");
+        StringAssert.Contains(misses[2].Message, "SQNR of 25 dB, 5 dB below MinSqnr=30 dB;");
         Assert.IsEmpty(budgets.Check(900, 400, new EvaluationReport(1, [new TensorMetrics("out", null, 0.995, 31, 0, 0)], [], null)));
     }
 }
