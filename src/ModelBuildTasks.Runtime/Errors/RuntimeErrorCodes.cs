@@ -28,6 +28,9 @@ public static class RuntimeErrorCodes
 
     /// <summary>A .npy file that cannot be used: not NumPy's format, an unsupported element type or order, truncated.</summary>
     public const string InvalidNpyFile = "MBT2007";
+
+    /// <summary>No signature has the given key (or the subgraph asked for was not prepared); the message lists what exists.</summary>
+    public const string UnknownSignature = "MBT2008";
 }
 
 /// <summary>
