@@ -215,6 +215,7 @@ public sealed class SignatureWrapperTests
         {
             Assert.HasCount(1, wrapper.GetTypeMembers(p + "Signature"), p);
         }
+        CollectionAssert.AreEqual(new[] { "Y", "SignatureOf2" }, InstanceProperties(wrapper.GetTypeMembers("Outputs").Single()));
         Assert.IsEmpty(GeneratorHarness.Problems(result.Compilation));
     }
 

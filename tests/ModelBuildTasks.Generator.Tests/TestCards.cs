@@ -132,8 +132,11 @@ internal static class TestCards
         card["className"] = "Keys";
         JsonObject One(string key, int subgraph) => CardBuilder.Signature(key, subgraph,
             [CardBuilder.Tensor("in", "float32", [2], "x")], [CardBuilder.Tensor("out", "float32", [2], "y")]);
+        // The default signature also has an output named like the wrapper's SignatureOf helper.
+        var main = One("serving_default", 0);
+        main["outputs"]!.AsArray().Add(CardBuilder.Tensor("signature_of", "float32", [1], "SignatureOf"));
         card["signatures"] = new JsonArray(
-            One("serving_default", 0), One("encode-v2", 1), One("encode_v2", 2), One("class", 3), One("Inputs", 4),
+            main, One("encode-v2", 1), One("encode_v2", 2), One("class", 3), One("Inputs", 4),
             One("1st", 5), One("", 6), One("Keys", 7), One("X", 8));
         return card;
     }

@@ -19,7 +19,7 @@ internal sealed class WrapperEmitter
     {
         "Inputs", "Outputs", "ModelInfo", "Prediction", "Run", "Predict", "PredictBatch", "RunBatch", "Create",
         "CreateAsync", "FromFile", "FromStream", "FromCompiledModel", "LoadCompiledModel", "LoadDeployedModel",
-        "ResolveTensor", "LoadGate", "Session", "Dispose", "ModelFile", "ResourceName", "Equals", "GetHashCode",
+        "ResolveTensor", "SignatureOf", "LoadGate", "Session", "Dispose", "ModelFile", "ResourceName", "Equals", "GetHashCode",
         "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals", "Index", "Label", "Score",
     };
 

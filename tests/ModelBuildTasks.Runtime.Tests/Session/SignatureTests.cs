@@ -204,6 +204,39 @@ public sealed class SignatureTests
     }
 
     [TestMethod]
+    public void SignatureOutputThatTheSubgraphDoesNotListStaysReadable()
+    {
+        // first = x + 1; second = first · 2; last = second + 3. Only "last" is a subgraph output: without the
+        // signature, "last" could take the memory of "first", which is dead by then.
+        var m = new Ops.SingleOpModel();
+        var x = m.Input([1, 8]);
+        var first = m.Intermediate([1, 8]);
+        var second = m.Intermediate([1, 8]);
+        var last = m.Output([1, 8]);
+        var add = BuiltinOptionsUnion.FromAddOptions(new AddOptionsT());
+        m.Op(BuiltinOperator.ADD, add, [x, m.Const([1], [1f])], first);
+        m.Op(BuiltinOperator.MUL, BuiltinOptionsUnion.FromMulOptions(new MulOptionsT()), [first, m.Const([1], [2f])], second);
+        m.Op(BuiltinOperator.ADD, add, [second, m.Const([1], [3f])], last);
+        var chain = new SignatureDef("chain", m.Graph.Subgraphs[0]);
+        chain.Inputs.Add(new SignatureTensor("x", x));
+        chain.Outputs.AddRange([new SignatureTensor("first", first), new SignatureTensor("last", last)]);
+        m.Graph.Signatures.Add(chain);
+
+        using var session = CompiledModel.FromGraph(m.Graph).CreateSession("chain");
+        float[] values = [0, 1, 2, 3, 4, 5, 6, 7];
+        values.CopyTo(session.GetInput<float>("x"));
+        session.Run();
+
+        var firstValues = session.GetOutput<float>("first").ToArray();
+        var lastValues = session.GetOutput<float>("last").ToArray();
+        for (var i = 0; i < values.Length; i++)
+        {
+            Assert.AreEqual(values[i] + 1, firstValues[i], $"first[{i}]");
+            Assert.AreEqual((values[i] + 1) * 2 + 3, lastValues[i], $"last[{i}]");
+        }
+    }
+
+    [TestMethod]
     public void SignatureRunAllocatesNothing()
     {
         using var session = CompiledModel.FromGraph(SignatureModels.TwoSubgraphs()).CreateSession("mul");
