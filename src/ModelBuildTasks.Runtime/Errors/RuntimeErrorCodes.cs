@@ -46,7 +46,7 @@ public class ModelRuntimeException : ModelFormatException
         OperatorIndex = operatorIndex;
     }
 
-    /// <summary>Index of the operator in the main subgraph's operator list, or -1.</summary>
+    /// <summary>Index of the operator in its subgraph's operator list (the message names the subgraph when it is not 0), or -1.</summary>
     public int OperatorIndex { get; }
 
     /// <summary>The same error, now naming the file the model came from.</summary>

@@ -11,6 +11,11 @@ namespace ModelBuildTasks.Runtime;
 /// thread-safe: any number of <see cref="ModelSession"/>s on any threads share its read-only weights, each with
 /// its own activation arena. It keeps no reference to the <see cref="ModelGraph"/> it was built from.
 /// </summary>
+/// <remarks>
+/// Each instance is one entry point of the model: <see cref="Load(string)"/> returns the main subgraph's, and
+/// <see cref="GetSignature"/> the one of each signature (its inputs and outputs in signature order, under the
+/// signature's names). Signatures on the same subgraph share one preparation, so their weights exist once.
+/// </remarks>
 public sealed class CompiledModel
 {
     private Dictionary<string, int> inputNames;
@@ -155,10 +160,15 @@ public sealed class CompiledModel
     /// Prepares one subgraph of a model as the entry point returned (for a subgraph no signature names, e.g. a
     /// model's second graph without signature definitions), plus every signature as <see cref="FromGraph(ModelGraph)"/> does.
     /// </summary>
-    /// <exception cref="ModelRuntimeException">The subgraph does not exist, or the runtime cannot execute it.</exception>
+    /// <exception cref="ModelRuntimeException">The subgraph does not exist (MBT2008), or the runtime cannot execute it.</exception>
     public static CompiledModel FromGraph(ModelGraph graph, int subgraphIndex)
     {
         ArgumentNullException.ThrowIfNull(graph);
+        if ((uint)subgraphIndex >= (uint)graph.Subgraphs.Count)
+        {
+            throw new ModelRuntimeException(RuntimeErrorCodes.UnknownSignature,
+                $"subgraph {subgraphIndex} does not exist; the model has {graph.Subgraphs.Count} subgraph(s)");
+        }
         return Prepare(graph, subgraphIndex);
     }
 

@@ -97,6 +97,15 @@ public sealed class SignatureTests
         Assert.Throws<ArgumentException>(() => model.CreateSession(new SessionOptions { Signature = "mul", Subgraph = 1 }));
         var missing = Assert.ThrowsExactly<ModelRuntimeException>(() => model.GetSubgraph(7));
         Assert.AreEqual(RuntimeErrorCodes.UnknownSignature, missing.Code);
+
+        // Any subgraph can be prepared as the entry point, by index.
+        var second = CompiledModel.FromGraph(SignatureModels.TwoSubgraphs(), 1);
+        Assert.AreEqual(1, second.SubgraphIndex);
+        Assert.AreEqual("mul/value:0", second.Inputs[0].Name);
+        Assert.AreEqual("add", second.GetSignature("add").SignatureKey, "signatures stay reachable");
+        var outOfRange = Assert.ThrowsExactly<ModelRuntimeException>(() => CompiledModel.FromGraph(SignatureModels.TwoSubgraphs(), 2));
+        Assert.AreEqual(RuntimeErrorCodes.UnknownSignature, outOfRange.Code);
+        StringAssert.Contains(outOfRange.Message, "the model has 2 subgraph(s)");
     }
 
     [TestMethod]
