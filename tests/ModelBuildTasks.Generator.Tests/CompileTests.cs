@@ -46,6 +46,8 @@ public sealed class CompileTests
     [DataRow("pose_landmark_full")]
     [DataRow("quantized_classifier")]
     [DataRow("tricky_names")]
+    [DataRow("signatures")]
+    [DataRow("signature_keys")]
     public void WrapperCompilesWithoutWarnings(string card)
     {
         var result = GeneratorHarness.Generate([TestCards.Named(card)]);
@@ -153,9 +155,9 @@ public sealed class CompileTests
     }
 
     [TestMethod]
-    public void CardWithoutARunnableSignatureStillCompiles()
+    public void CardWithoutSignaturesOrOnlyOnAnotherSubgraphCompiles()
     {
-        // Signatures on other subgraphs cannot run on the runtime (it executes the main subgraph): no typed I/O.
+        // A signature on another subgraph is the default when subgraph 0 has none: the wrapper opens it by key.
         var other = TestCards.QuantizedClassifier();
         other["signatures"]![0]!["subgraph"] = 1;
         var none = TestCards.QuantizedClassifier();
@@ -165,7 +167,9 @@ public sealed class CompileTests
         var result = GeneratorHarness.Generate([CardFile.Of("other", other), CardFile.Of("none", none)]);
 
         Assert.HasCount(2, result.Run.GeneratedSources);
-        Assert.IsEmpty(result.Compilation.GetTypeByMetadataName("TestApp.MobilenetV1025Quant")!.GetTypeMembers("Inputs"));
+        Assert.HasCount(1, result.Compilation.GetTypeByMetadataName("TestApp.MobilenetV1025Quant")!.GetTypeMembers("Inputs"));
+        StringAssert.Contains(result.Source("TestApp.MobilenetV1025Quant.g.cs"), "var entry = SignatureOf(model, \"serving_default\");");
+        Assert.IsEmpty(result.Compilation.GetTypeByMetadataName("TestApp.Empty")!.GetTypeMembers("Inputs"));
         Assert.IsNotNull(result.Compilation.GetTypeByMetadataName("TestApp.Empty+ModelInfo"));
         Assert.IsEmpty(GeneratorHarness.Problems(result.Compilation));
     }

@@ -19,6 +19,7 @@ public sealed class SnapshotTests
     [DataRow("pose_landmark_full", "TestApp.PoseLandmarkFull.g.cs")]
     [DataRow("quantized_classifier", "TestApp.MobilenetV1025Quant.g.cs")]
     [DataRow("tricky_names", "MyApp.ModelsV2.class.TrickyNames.g.cs")]
+    [DataRow("signatures", "TestApp.TwoSignatures.g.cs")]
     public void GeneratedCodeMatchesSnapshot(string card, string hintName)
     {
         var result = GeneratorHarness.Generate([TestCards.Named(card)]);

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using ModelBuildTasks.Generator.Tests.Harness;
+using ModelBuildTasks.Model.Format;
 using ModelBuildTasks.TestSupport;
+using ModelBuildTasks.TestSupport.Fixtures;
 
 namespace ModelBuildTasks.Generator.Tests;
 
@@ -18,6 +20,8 @@ internal static class TestCards
     {
         "quantized_classifier" => CardFile.Of(name, QuantizedClassifier()),
         "tricky_names" => CardFile.Of(name, TrickyNames()),
+        "signatures" => CardFile.Of(name, Signatures()),
+        "signature_keys" => CardFile.Of(name, SignatureKeys()),
         _ => Corpus(name),
     };
 
@@ -81,6 +85,59 @@ internal static class TestCards
             CardBuilder.Tensor("x", "float32", [1]),
         };
         card["signatures"] = new JsonArray(CardBuilder.Signature("serving_default", 0, inputNodes, outputs));
+        return card;
+    }
+
+    /// <summary>Keys of the two-subgraph fixture as the card lists them: the default first, then the others.</summary>
+    public static readonly string[] SignatureFixtureKeys = ["serving_default", "encode-v2", "class"];
+
+    /// <summary>
+    /// The card of <see cref="SignatureModels"/> with keys "serving_default" (add, subgraph 0), "encode-v2" (mul,
+    /// subgraph 1) and "class" (add again, inputs swapped), under a stable file name and without file figures (so
+    /// the snapshot does not depend on the writer's bytes).
+    /// </summary>
+    public static JsonObject Signatures()
+    {
+        var path = WriteSignatureModel();
+        try
+        {
+            var card = CardBuilder.FromModel(path);
+            card["name"] = "two_signatures";
+            card["deployedFile"] = SignatureModelFile;
+            card["item"]!["include"] = "models/" + SignatureModelFile;
+            card["original"] = null;
+            card["optimized"] = null;
+            return card;
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    public const string SignatureModelFile = "two_signatures.tflite";
+
+    /// <summary>Writes the fixture with <see cref="SignatureFixtureKeys"/> to a new temporary file; the caller deletes it.</summary>
+    public static string WriteSignatureModel()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"mbt-gen-signatures-{Guid.NewGuid():N}.tflite");
+        ModelWriter.WriteFile(SignatureModels.TwoSubgraphs(SignatureFixtureKeys[0], SignatureFixtureKeys[1], SignatureFixtureKeys[2]), path);
+        return path;
+    }
+
+    /// <summary>Signature keys that are not identifiers, collide once sanitized, or take a generated member's name.</summary>
+    public static JsonObject SignatureKeys()
+    {
+        var card = CardBuilder.Skeleton("keys", "keys.tflite");
+        card["className"] = "Keys";
+        JsonObject One(string key, int subgraph) => CardBuilder.Signature(key, subgraph,
+            [CardBuilder.Tensor("in", "float32", [2], "x")], [CardBuilder.Tensor("out", "float32", [2], "y")]);
+        // The default signature also has an output named like the wrapper's SignatureOf helper.
+        var main = One("serving_default", 0);
+        main["outputs"]!.AsArray().Add(CardBuilder.Tensor("signature_of", "float32", [1], "SignatureOf"));
+        card["signatures"] = new JsonArray(
+            main, One("encode-v2", 1), One("encode_v2", 2), One("class", 3), One("Inputs", 4),
+            One("1st", 5), One("", 6), One("Keys", 7), One("X", 8));
         return card;
     }
 }

@@ -80,9 +80,11 @@ public static class Oracle
 
     /// <summary>Inputs and outputs of a model. Also runs it once on zeros, so unsupported ops fail here (exit code 2).</summary>
     /// <exception cref="OracleException">The oracle failed.</exception>
-    public static OracleModelInfo Info(string modelPath)
+    /// <param name="modelPath">The model.</param>
+    /// <param name="signature">A signature key; null for the model's first signature (or its main subgraph).</param>
+    public static OracleModelInfo Info(string modelPath, string? signature = null)
     {
-        var stdout = Invoke(["info", Path.GetFullPath(modelPath)], "info");
+        var stdout = Invoke(["info", Path.GetFullPath(modelPath), .. SignatureArgs(signature)], "info");
         using var doc = ParseJson(stdout, "info");
         return new OracleModelInfo(
             doc.RootElement.GetProperty("inputs").EnumerateArray().Select(OracleTensorInfo.FromJson).ToList(),
@@ -91,7 +93,10 @@ public static class Oracle
 
     /// <summary>Runs the model once on <paramref name="inputs"/> (raw little-endian bytes, one array per input in signature order).</summary>
     /// <exception cref="OracleException">The oracle failed (e.g. wrong input size: exit code 1).</exception>
-    public static OracleResult Run(string modelPath, IReadOnlyList<byte[]> inputs)
+    /// <param name="modelPath">The model.</param>
+    /// <param name="inputs">One array per input, in the signature's input order.</param>
+    /// <param name="signature">A signature key; null for the model's first signature (or its main subgraph).</param>
+    public static OracleResult Run(string modelPath, IReadOnlyList<byte[]> inputs, string? signature = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         return WithTempDir(temp =>
@@ -105,7 +110,7 @@ public static class Oracle
             }
 
             var outDir = Path.Combine(temp, "out");
-            Invoke(["run", Path.GetFullPath(modelPath), "--inputs", string.Join(",", files), "--out", outDir], "run");
+            Invoke(["run", Path.GetFullPath(modelPath), "--inputs", string.Join(",", files), "--out", outDir, .. SignatureArgs(signature)], "run");
             return ReadRun(outDir, inputs);
         });
     }
@@ -154,6 +159,8 @@ public static class Oracle
             r.GetProperty("runs").GetInt32(),
             r.GetProperty("warmup_runs").GetInt32());
     }
+
+    private static string[] SignatureArgs(string? signature) => signature is null ? [] : ["--signature", signature];
 
     private static OracleResult ReadRun(string outDir, IReadOnlyList<byte[]> inputs)
     {

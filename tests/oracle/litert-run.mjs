@@ -6,6 +6,7 @@
 //   node litert-run.mjs run   MODEL (--inputs in0.bin[,in1.bin...] | --seed N [--range LO,HI]) --out DIR
 //   node litert-run.mjs bench MODEL [--runs 30] [--warmup 5] [--warmup-ms 1000] [--seed 0]
 //   options: --wasm compat|relaxed (default compat, single thread)   --verbose (echo runtime log)
+//            --signature KEY (run that signature; default: the first)
 //
 // Tensor files are raw little-endian bytes in the model's own dtype.
 // Tensor I/O goes through LiteRT.js's low-level tensor-buffer bindings, so
@@ -54,6 +55,7 @@ function parse(argv) {
     else if (flag === '--warmup') o.warmup = intArg(flag, next());
     else if (flag === '--warmup-ms') o.warmupMs = intArg(flag, next());
     else if (flag === '--wasm') o.wasm = next();
+    else if (flag === '--signature') o.signature = next();
     else if (flag === '--range') {
       o.range = next().split(',').map(Number);
       if (o.range.length !== 2 || o.range.some(Number.isNaN)) throw usage('--range needs LO,HI');
@@ -151,7 +153,7 @@ function tensorInfo(type, name, index) {
 }
 const pub = ({count, ...d}) => d;
 
-async function openModel(rt, file) {
+async function openModel(rt, file, o) {
   let bytes;
   try { bytes = fs.readFileSync(file); } catch (e) { throw badInput(`cannot read ${file}: ${e.message}`); }
   const {w, env} = rt;
@@ -171,15 +173,22 @@ async function openModel(rt, file) {
     throw new Fail(2, `cannot load ${file}: ${describeError(e)}${logText(mark)}`);
   }
   if (errorSince(mark)) throw new Fail(2, `runtime reported errors loading ${file}${logText(mark)}`);
-  const sig = model.getSignature(0);
+  let s = 0;
+  if (o.signature !== undefined) {
+    const keys = [];
+    for (let k = 0; k < model.getNumSignatures(); k++) { const g = model.getSignature(k); keys.push(g.key()); g.delete(); }
+    s = keys.indexOf(o.signature);
+    if (s < 0) throw badInput(`no signature '${o.signature}' in ${file}; signatures: ${keys.join(', ')}`);
+  }
+  const sig = model.getSignature(s);
   const inNames = vector(sig.inputNames());
   const outNames = vector(sig.outputNames());
   sig.delete();
-  const inputs = inNames.map((n, i) => tensorInfo(model.getInputTensorType(0, i), n, i));
-  const outputs = outNames.map((n, i) => tensorInfo(model.getOutputTensorType(0, i), n, i));
+  const inputs = inNames.map((n, i) => tensorInfo(model.getInputTensorType(s, i), n, i));
+  const outputs = outNames.map((n, i) => tensorInfo(model.getOutputTensorType(s, i), n, i));
   const bad = inputs.find((d) => d.shape.some((x) => x < 0));
   if (bad) throw new Fail(2, `input '${bad.name}' has dynamic shape ${JSON.stringify(bad.shape)}`);
-  return {file, model, compiled, inputs, outputs, loadMs: performance.now() - t0, warm: false};
+  return {file, model, compiled, sig: s, inputs, outputs, loadMs: performance.now() - t0, warm: false};
 }
 
 function inputBuffer(rt, m, d, data) {
@@ -187,9 +196,9 @@ function inputBuffer(rt, m, d, data) {
   if (data.byteLength !== d.bytes) {
     throw badInput(`input ${d.index} '${d.name}' (${d.dtype}${JSON.stringify(d.shape)}) takes ${d.bytes} bytes, got ${data.byteLength}`);
   }
-  const type = m.model.getInputTensorType(0, d.index);
+  const type = m.model.getInputTensorType(m.sig, d.index);
   const buf = w.LiteRtTensorBuffer.createManaged(env.liteRtEnvironment, w.LiteRtTensorBufferType.HOST_MEMORY, type, d.bytes);
-  const req = m.compiled.getInputBufferRequirements(0, d.index);
+  const req = m.compiled.getInputBufferRequirements(m.sig, d.index);
   try { w.checkTensorBufferCompatible(buf, type, req); } finally { req.delete(); type.delete(); }
   const p = buf.lock(w.LiteRtTensorBufferLockMode.WRITE);
   try { w.HEAPU8.set(data, p); } finally { buf.unlock(); }
@@ -208,7 +217,7 @@ function outputBytes(rt, buf) {
 async function infer(m, inBufs) {
   const mark = log.length;
   let outs;
-  try { outs = await m.compiled.run(0, inBufs); } catch (e) {
+  try { outs = await m.compiled.run(m.sig, inBufs); } catch (e) {
     throw new Fail(3, `inference failed: ${describeError(e)}${logText(mark)}`);
   }
   if (errorSince(mark)) {
@@ -290,7 +299,7 @@ async function main() {
   const o = parse(process.argv.slice(2));
   if (!fs.existsSync(o.model)) throw badInput(`model not found: ${o.model}`);
   const rt = await startRuntime(o);
-  const m = await openModel(rt, o.model);
+  const m = await openModel(rt, o.model, o);
   if (o.cmd === 'info') await cmdInfo(rt, m);
   else if (o.cmd === 'run') await cmdRun(rt, m, o);
   else await cmdBench(rt, m, o);

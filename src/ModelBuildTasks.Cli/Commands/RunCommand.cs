@@ -8,8 +8,9 @@ using ModelBuildTasks.Runtime.Npy;
 namespace ModelBuildTasks.Cli.Commands;
 
 /// <summary>
-/// `mbt run MODEL --input NAME=FILE.npy … --output-dir DIR`: runs a model once in the managed runtime and writes
-/// each output as DIR/&lt;name&gt;.npy (characters other than letters, digits, '_', '-', '.' become '_').
+/// `mbt run MODEL [--signature KEY] --input NAME=FILE.npy … --output-dir DIR`: runs a model (or one of its signatures)
+/// once in the managed runtime and writes each output as DIR/&lt;name&gt;.npy (characters other than letters, digits,
+/// '_', '-', '.' become '_'). With a signature, inputs and outputs go by the signature's names.
 /// </summary>
 internal static class RunCommand
 {
@@ -25,14 +26,19 @@ internal static class RunCommand
         };
         var outputDir = new Option<DirectoryInfo>("--output-dir", "-o") { Description = "Folder for the outputs (created if missing).", Required = true };
         var threads = new Option<int>("--threads") { Description = "Threads for the run (default 1).", DefaultValueFactory = _ => 1 };
+        var signature = new Option<string?>("--signature", "-s") { Description = "The signature to run, by key (default: the main subgraph; `mbt inspect` lists the keys)." };
         var command = new Command("run", "Run a model once on .npy inputs and write its outputs as .npy files.")
         {
-            model, inputs, outputDir, threads,
+            model, inputs, outputDir, threads, signature,
         };
         command.SetAction(parse => CommandErrors.Guard(error, () =>
         {
             var path = parse.GetValue(model)!.FullName;
-            using var session = ModelSession.Load(path, new SessionOptions { Threads = Math.Max(1, parse.GetValue(threads)) });
+            using var session = ModelSession.Load(path, new SessionOptions
+            {
+                Threads = Math.Max(1, parse.GetValue(threads)),
+                Signature = parse.GetValue(signature),
+            });
             FillInputs(session, parse.GetValue(inputs) ?? []);
             session.Run();
 
@@ -42,14 +48,17 @@ internal static class RunCommand
             for (var i = 0; i < session.Outputs.Count; i++)
             {
                 var d = session.Outputs[i];
-                var file = Path.Combine(dir, UniqueFileName(d.Name, used));
+                var file = Path.Combine(dir, UniqueFileName(NameOf(d), used));
                 new NpyArray(d.Type, d.Shape.ToArray(), session.GetOutputBytes(i).ToArray()).WriteFile(file);
-                output.WriteLine($"{d.Name} {TensorTypes.Name(d.Type)}[{string.Join(",", d.Shape.ToArray())}] -> {file}");
+                output.WriteLine($"{NameOf(d)} {TensorTypes.Name(d.Type)}[{string.Join(",", d.Shape.ToArray())}] -> {file}");
             }
             return ExitCodes.Ok;
         }));
         return command;
     }
+
+    /// <summary>The name users address a tensor by: the signature's when running one, else the tensor's.</summary>
+    private static string NameOf(TensorDescriptor d) => d.SignatureName ?? d.Name;
 
     /// <summary>The output file name: letters, digits, '_', '-', '.' kept, anything else '_'; de-duplicated.</summary>
     internal static string UniqueFileName(string tensorName, HashSet<string> used)
@@ -83,7 +92,7 @@ internal static class RunCommand
             else if (eq <= 0)
             {
                 throw new ModelRuntimeException(RuntimeErrorCodes.UnknownTensor,
-                    $"'--input {spec}' must be NAME=FILE.npy; inputs: {string.Join(", ", session.Inputs.Select(d => d.Name))}");
+                    $"'--input {spec}' must be NAME=FILE.npy; inputs: {string.Join(", ", session.Inputs.Select(NameOf))}");
             }
             else
             {
@@ -93,7 +102,7 @@ internal static class RunCommand
                 if (index < 0)
                 {
                     throw new ModelRuntimeException(RuntimeErrorCodes.UnknownTensor,
-                        $"the model has no input '{name}'; inputs: {string.Join(", ", session.Inputs.Select(d => d.Name))}");
+                        $"the model has no input '{name}'; inputs: {string.Join(", ", session.Inputs.Select(NameOf))}");
                 }
             }
             var array = NpyArray.ReadFile(Path.GetFullPath(file));
@@ -101,18 +110,18 @@ internal static class RunCommand
             if (array.Type != d.Type)
             {
                 throw new ModelFormatException(RuntimeErrorCodes.InvalidNpyFile,
-                    $"input '{d.Name}' is {TensorTypes.Name(d.Type)}; the file holds {TensorTypes.Name(array.Type)}", Path.GetFullPath(file));
+                    $"input '{NameOf(d)}' is {TensorTypes.Name(d.Type)}; the file holds {TensorTypes.Name(array.Type)}", Path.GetFullPath(file));
             }
             if (!SameShapeIgnoringOnes(array.Shape, d.Shape))
             {
                 throw new ModelFormatException(RuntimeErrorCodes.InvalidNpyFile,
-                    $"input '{d.Name}' has shape [{string.Join(",", d.Shape.ToArray())}]; the file holds [{string.Join(",", array.Shape)}]",
+                    $"input '{NameOf(d)}' has shape [{string.Join(",", d.Shape.ToArray())}]; the file holds [{string.Join(",", array.Shape)}]",
                     Path.GetFullPath(file));
             }
             array.Data.CopyTo(session.GetInputBytes(index));
             filled[index] = true;
         }
-        var missing = session.Inputs.Where((_, i) => !filled[i]).Select(d => d.Name).ToList();
+        var missing = session.Inputs.Where((_, i) => !filled[i]).Select(NameOf).ToList();
         if (missing.Count > 0)
         {
             throw new ModelRuntimeException(RuntimeErrorCodes.UnknownTensor, $"no file given for input(s) {string.Join(", ", missing)}");

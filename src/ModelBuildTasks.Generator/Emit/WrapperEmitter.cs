@@ -19,7 +19,7 @@ internal sealed class WrapperEmitter
     {
         "Inputs", "Outputs", "ModelInfo", "Prediction", "Run", "Predict", "PredictBatch", "RunBatch", "Create",
         "CreateAsync", "FromFile", "FromStream", "FromCompiledModel", "LoadCompiledModel", "LoadDeployedModel",
-        "ResolveTensor", "LoadGate", "Session", "Dispose", "ModelFile", "ResourceName", "Equals", "GetHashCode",
+        "ResolveTensor", "SignatureOf", "LoadGate", "Session", "Dispose", "ModelFile", "ResourceName", "Equals", "GetHashCode",
         "ToString", "GetType", "MemberwiseClone", "Finalize", "ReferenceEquals", "Index", "Label", "Score",
     };
 
@@ -27,47 +27,87 @@ internal sealed class WrapperEmitter
     private readonly string className;
     private readonly string? ns;
     private readonly CodeWriter w = new();
-    private readonly List<TensorPlan> inputs = new();
-    private readonly List<TensorPlan> outputs = new();
-    private readonly List<string> skipped = new();
-    private readonly SignatureSpec? signature;
+    // Members of a signature's nested class besides those every wrapper has.
+    private static readonly string[] NestedReserved = { "Key" };
+
+    // The default signature: the wrapper's own members run it. Null when the card lists no signature.
+    private readonly SignaturePlan? main;
+
+    // Every other signature: a nested class each, opened through a property of the wrapper.
+    private readonly List<SignaturePlan> others = new();
 
     private WrapperEmitter(ModelCard card, string? ns, string className)
     {
         this.card = card;
         this.ns = ns;
         this.className = className;
-        signature = PickSignature(card);
-        if (signature is null)
+        var primary = PickSignature(card);
+        if (primary < 0)
         {
             return;
         }
         // Tensor members must not take the class's own name (CS0542) nor any fixed member's.
         var names = new NameAllocator(Reserved);
         names.Allocate(className, _ => Array.Empty<string>());
-        Plan(signature.Inputs, inputs, names, isInput: true);
-        Plan(signature.Outputs, outputs, names, isInput: false);
+        main = new SignaturePlan(card.Signatures[primary]);
+        Plan(main, names);
+        for (var i = 0; i < card.Signatures.Count; i++)
+        {
+            if (i == primary)
+            {
+                continue;
+            }
+            // Property "EncodeV2" opens nested class "EncodeV2Signature"; both share the wrapper's namespace of names.
+            var other = new SignaturePlan(card.Signatures[i]);
+            other.Member = names.Allocate(Identifiers.ToPascal(other.Spec.Key, "Signature", "Signature"), m => new[] { m + "Signature" });
+            other.Field = "signature" + (others.Count + 1).ToString(CultureInfo.InvariantCulture);
+            var inner = new NameAllocator(Concat(Reserved, NestedReserved));
+            inner.Allocate(other.TypeName, _ => Array.Empty<string>());
+            Plan(other, inner);
+            others.Add(other);
+        }
     }
 
-    private bool HasLabels => outputs.Exists(o => o.HasLabels);
+    private bool HasLabels => (main?.Outputs.Exists(o => o.HasLabels) ?? false) || others.Exists(s => s.Outputs.Exists(o => o.HasLabels));
+
+    // The default signature on subgraph 0 runs on the model's main entry point by tensor names, as wrappers always
+    // have (so a model file without the signature, e.g. from an older converter, still loads); one elsewhere is opened by key.
+    private bool MainOnRoot => main is not null && main.Spec.Subgraph == 0;
 
     /// <summary>The source text of the wrapper for <paramref name="card"/>.</summary>
     public static string Emit(ModelCard card, string? ns, string className) => new WrapperEmitter(card, ns, className).Write();
 
-    /// <summary>The signature the runtime can run: the first one on subgraph 0 (the runtime executes the main subgraph).</summary>
-    private static SignatureSpec? PickSignature(ModelCard card)
+    /// <summary>
+    /// The default signature (index in the card): the first one on subgraph 0, as wrappers have always exposed, else
+    /// the first; -1 when there is none.
+    /// </summary>
+    private static int PickSignature(ModelCard card)
     {
-        foreach (var s in card.Signatures)
+        for (var i = 0; i < card.Signatures.Count; i++)
         {
-            if (s.Subgraph == 0)
+            if (card.Signatures[i].Subgraph == 0)
             {
-                return s;
+                return i;
             }
         }
-        return null;
+        return card.Signatures.Count > 0 ? 0 : -1;
     }
 
-    private void Plan(EquatableArray<TensorSpec> tensors, List<TensorPlan> into, NameAllocator names, bool isInput)
+    private static string[] Concat(string[] a, string[] b)
+    {
+        var all = new string[a.Length + b.Length];
+        a.CopyTo(all, 0);
+        b.CopyTo(all, a.Length);
+        return all;
+    }
+
+    private static void Plan(SignaturePlan signature, NameAllocator names)
+    {
+        Plan(signature.Spec.Inputs, signature.Inputs, signature.Skipped, names, isInput: true);
+        Plan(signature.Spec.Outputs, signature.Outputs, signature.Skipped, names, isInput: false);
+    }
+
+    private static void Plan(EquatableArray<TensorSpec> tensors, List<TensorPlan> into, List<string> skipped, NameAllocator names, bool isInput)
     {
         for (var i = 0; i < tensors.Count; i++)
         {
@@ -105,9 +145,9 @@ internal sealed class WrapperEmitter
     {
         w.Line("/// <summary>");
         w.Line($"/// Typed wrapper of <c>{Literals.Xml(card.DisplayFile)}</c> on the ModelBuildTasks runtime{(card.Optimization is { } o ? $" (optimization: {Literals.Xml(o)})" : "")}.");
-        if (signature is not null)
+        if (main is not null)
         {
-            w.Line($"/// Inputs: {Literals.Xml(Literals.Join(inputs, p => p.Member))}. Outputs: {Literals.Xml(Literals.Join(outputs, p => p.Member))}.");
+            w.Line($"/// Inputs: {Literals.Xml(Literals.Join(main.Inputs, p => p.Member))}. Outputs: {Literals.Xml(Literals.Join(main.Outputs, p => p.Member))}.");
         }
         if (card.TfliteMetadata?.Description is { Length: > 0 } description)
         {
@@ -117,15 +157,16 @@ internal sealed class WrapperEmitter
         w.Line("/// <remarks>");
         w.Line("/// One instance owns one session: use it from one thread at a time, or create one per thread (they share the");
         w.Line("/// loaded weights). Dispose it to stop its worker threads.");
-        if (signature is null)
+        if (main is null)
         {
-            w.Line("/// The model card lists no signature on the main subgraph, so there are no typed inputs and outputs.");
+            w.Line("/// The model card lists no signature, so there are no typed inputs and outputs.");
         }
-        else if (card.Signatures.Count > 1)
+        else if (others.Count > 0)
         {
-            w.Line($"/// The model has {card.Signatures.Count} signatures; this wrapper exposes '{Literals.Xml(signature.Key)}' (the runtime runs the main subgraph).");
+            w.Line($"/// The model has {card.Signatures.Count} signatures: the members of this class run '{Literals.Xml(main.Spec.Key)}';");
+            w.Line($"/// {Literals.Join(others, x => $"<see cref=\"{x.Member}\"/> runs '{Literals.Xml(x.Spec.Key)}'")}.");
         }
-        foreach (var s in skipped)
+        foreach (var s in main?.Skipped ?? new List<string>())
         {
             w.Line($"/// The {Literals.Xml(s)} has no typed form; use <see cref=\"Session\"/> for it.");
         }
@@ -133,12 +174,16 @@ internal sealed class WrapperEmitter
         w.Line("[global::System.CodeDom.Compiler.GeneratedCode(\"ModelBuildTasks.Generator\", \"" + GeneratorVersion.Value + "\")]");
         w.Open($"public sealed partial class {className} : global::System.IDisposable");
         WriteLoading();
-        if (signature is not null)
+        if (main is not null)
         {
-            WriteTensorAccessors();
-            WriteRun();
-            WriteInputType();
-            WriteOutputType();
+            WriteTensorAccessors(main);
+            WriteRun(main);
+            WriteInputType(main);
+            WriteOutputType(main);
+        }
+        foreach (var other in others)
+        {
+            WriteSignatureClass(other);
         }
         if (HasLabels)
         {
@@ -146,6 +191,58 @@ internal sealed class WrapperEmitter
         }
         WriteModelInfo();
         w.Close();
+    }
+
+    /// <summary>A nested class with the typed API of one more signature, on a session of its own.</summary>
+    private void WriteSignatureClass(SignaturePlan s)
+    {
+        w.Line("/// <summary>");
+        w.Line($"/// Typed access to signature <c>{Literals.Xml(s.Spec.Key)}</c> of <c>{Literals.Xml(card.DisplayFile)}</c>.");
+        w.Line($"/// Inputs: {Literals.Xml(Literals.Join(s.Inputs, p => p.Member))}. Outputs: {Literals.Xml(Literals.Join(s.Outputs, p => p.Member))}.");
+        w.Line("/// </summary>");
+        w.Line("/// <remarks>");
+        w.Line($"/// It runs on a session of its own, on the model the {className} instance loaded; disposing that instance disposes it.");
+        foreach (var skipped in s.Skipped)
+        {
+            w.Line($"/// The {Literals.Xml(skipped)} has no typed form; use <see cref=\"Session\"/> for it.");
+        }
+        w.Line("/// </remarks>");
+        w.Open($"public sealed class {s.TypeName} : global::System.IDisposable");
+        w.Line("/// <summary>The signature's key in the model.</summary>");
+        w.Line($"public const string Key = {Literals.String(s.Spec.Key)};");
+        w.Line();
+        w.Line($"private readonly {Runtime}.ModelSession session;");
+        w.Line("private readonly int[] inputIndex;");
+        w.Line("private readonly int[] outputIndex;");
+        w.Line();
+        w.Open($"internal {s.TypeName}({Runtime}.CompiledModel model, {Runtime}.SessionOptions? options)");
+        w.Line("var entry = SignatureOf(model, Key);");
+        WriteResolve(s, "entry", byTensorName: false);
+        w.Line("session = entry.CreateSession(options);");
+        w.Close();
+        w.Line();
+        w.Line("/// <summary>The session this signature runs on, for anything the typed API does not cover.</summary>");
+        w.Line($"public {Runtime}.ModelSession Session => session;");
+        w.Line();
+        w.Line("/// <summary>Stops the session's worker threads.</summary>");
+        w.Line("public void Dispose() => session.Dispose();");
+        w.Line();
+        WriteTensorAccessors(s);
+        WriteRun(s);
+        WriteInputType(s);
+        WriteOutputType(s);
+        w.Close();
+        w.Line();
+    }
+
+    /// <summary>The index arrays of a signature's tensors, resolved (and checked) on <paramref name="entry"/>.</summary>
+    private void WriteResolve(SignaturePlan s, string entry, bool byTensorName)
+    {
+        // A signature's entry is searched by the signature's names (unique within it), the main entry by tensor names.
+        string Name(TensorPlan p) => Literals.String(byTensorName ? p.Spec.Name : p.Spec.SignatureName ?? p.Spec.Name);
+        // Resolve tensors before creating the session, so a mismatch does not leak its worker threads.
+        w.Line("inputIndex = new int[] { " + Literals.Join(s.Inputs, p => $"ResolveTensor({entry}, true, {Name(p)}, {Literals.Int(p.Length)})") + " };");
+        w.Line("outputIndex = new int[] { " + Literals.Join(s.Outputs, p => $"ResolveTensor({entry}, false, {Name(p)}, {Literals.Int(p.Length)})") + " };");
     }
 
     private void WriteLoading()
@@ -164,13 +261,45 @@ internal sealed class WrapperEmitter
         w.Line($"private readonly {Runtime}.ModelSession session;");
         w.Line("private readonly int[] inputIndex;");
         w.Line("private readonly int[] outputIndex;");
+        if (others.Count > 0)
+        {
+            w.Line($"private readonly {Runtime}.CompiledModel model;");
+            w.Line($"private readonly {Runtime}.SessionOptions? options;");
+            w.Line("private bool disposed;");
+            foreach (var other in others)
+            {
+                w.Line($"private {other.TypeName}? {other.Field};");
+            }
+        }
         w.Line();
         w.Open($"private {className}({Runtime}.CompiledModel model, {Runtime}.SessionOptions? options)");
         w.Line("if (model is null) throw new global::System.ArgumentNullException(nameof(model));");
-        // Resolve tensors before creating the session, so a mismatch does not leak its worker threads.
-        w.Line("inputIndex = new int[] { " + Literals.Join(inputs, p => $"ResolveTensor(model, true, {Literals.String(p.Spec.Name)}, {Literals.Int(p.Length)})") + " };");
-        w.Line("outputIndex = new int[] { " + Literals.Join(outputs, p => $"ResolveTensor(model, false, {Literals.String(p.Spec.Name)}, {Literals.Int(p.Length)})") + " };");
-        w.Line("session = model.CreateSession(options);");
+        var entry = "model";
+        if (main is not null && !MainOnRoot)
+        {
+            entry = "entry";
+            w.Line($"var entry = SignatureOf(model, {Literals.String(main.Spec.Key)});");
+        }
+        if (main is null)
+        {
+            w.Line("inputIndex = new int[] {  };");
+            w.Line("outputIndex = new int[] {  };");
+        }
+        else
+        {
+            WriteResolve(main, entry, byTensorName: MainOnRoot);
+        }
+        if (others.Count > 0)
+        {
+            // Fail now, not on first use, when the loaded model lacks a signature the wrapper was generated for.
+            foreach (var other in others)
+            {
+                w.Line($"SignatureOf(model, {other.TypeName}.Key);");
+            }
+            w.Line("this.model = model;");
+            w.Line("this.options = options;");
+        }
+        w.Line($"session = {entry}.CreateSession(options);");
         w.Close();
         w.Line();
 
@@ -241,9 +370,40 @@ internal sealed class WrapperEmitter
         w.Line("/// <param name=\"options\">Session options.</param>");
         w.Line($"public static {className} FromCompiledModel({Runtime}.CompiledModel model, {Runtime}.SessionOptions? options = null) => new {className}(model, options);");
         w.Line();
-        w.Line("/// <summary>Stops the session's worker threads.</summary>");
-        w.Line("public void Dispose() => session.Dispose();");
-        w.Line();
+        foreach (var other in others)
+        {
+            w.Line($"/// <summary>Runs signature <c>{Literals.Xml(other.Spec.Key)}</c> (inputs: {Literals.Xml(Literals.Join(other.Inputs, p => p.Member))}; outputs: {Literals.Xml(Literals.Join(other.Outputs, p => p.Member))}) on a session of its own, created on first use.</summary>");
+            w.Line($"public {other.TypeName} {other.Member} => {other.Field} ??= disposed ? throw new global::System.ObjectDisposedException(nameof({className})) : new {other.TypeName}(model, options);");
+            w.Line();
+        }
+        if (others.Count == 0)
+        {
+            w.Line("/// <summary>Stops the session's worker threads.</summary>");
+            w.Line("public void Dispose() => session.Dispose();");
+            w.Line();
+        }
+        else
+        {
+            w.Line("/// <summary>Stops the worker threads of this wrapper's sessions, every signature's included.</summary>");
+            w.Open("public void Dispose()");
+            w.Line("disposed = true;");
+            w.Line("session.Dispose();");
+            foreach (var other in others)
+            {
+                w.Line($"{other.Field}?.Dispose();");
+            }
+            w.Close();
+            w.Line();
+        }
+        if (main is not null && (!MainOnRoot || others.Count > 0))
+        {
+            w.Open($"private static {Runtime}.CompiledModel SignatureOf({Runtime}.CompiledModel model, string key)");
+            w.Line("foreach (var existing in model.SignatureKeys)");
+            w.Line("    if (existing == key) return model.GetSignature(key);");
+            w.Line($"throw new global::System.InvalidOperationException(\"The loaded model has no signature '\" + key + \"': it is not the model {className} was generated for; rebuild.\");");
+            w.Close();
+            w.Line();
+        }
         w.Open($"private static int ResolveTensor({Runtime}.CompiledModel model, bool input, string name, long length)");
         w.Line("var kind = input ? \"input\" : \"output\";");
         w.Line("var index = input ? model.FindInput(name) : model.FindOutput(name);");
@@ -257,11 +417,11 @@ internal sealed class WrapperEmitter
         w.Line();
     }
 
-    private void WriteTensorAccessors()
+    private void WriteTensorAccessors(SignaturePlan s)
     {
-        foreach (var p in inputs)
+        foreach (var p in s.Inputs)
         {
-            var index = $"inputIndex[{Literals.Int(inputs.IndexOf(p))}]";
+            var index = $"inputIndex[{Literals.Int(s.Inputs.IndexOf(p))}]";
             w.Line($"/// <summary>The session's memory of input {Describe(p)}: write {p.StoredType.Replace("global::System.", "")} values here (no copy), then call <see cref=\"Run()\"/>.</summary>");
             w.Line($"public global::System.Span<{p.StoredType}> {p.Member}Span => session.GetInput<{p.StoredType}>({index});");
             w.Line();
@@ -287,9 +447,9 @@ internal sealed class WrapperEmitter
                 WritePixels(p, index, "byte");
             }
         }
-        foreach (var p in outputs)
+        foreach (var p in s.Outputs)
         {
-            var index = $"outputIndex[{Literals.Int(outputs.IndexOf(p))}]";
+            var index = $"outputIndex[{Literals.Int(s.Outputs.IndexOf(p))}]";
             w.Line($"/// <summary>The session's memory of output {Describe(p)} after <see cref=\"Run()\"/> (no copy; valid until the next run).</summary>");
             w.Line($"public global::System.ReadOnlySpan<{p.StoredType}> {p.Member}Span => session.GetOutput<{p.StoredType}>({index});");
             w.Line();
@@ -339,8 +499,10 @@ internal sealed class WrapperEmitter
         w.Line();
     }
 
-    private void WriteRun()
+    private void WriteRun(SignaturePlan s)
     {
+        var inputs = s.Inputs;
+        var outputs = s.Outputs;
         w.Line("/// <summary>Runs the model once on the values in the input spans; results are in the output spans.</summary>");
         w.Line("public void Run() => session.Run();");
         w.Line();
@@ -403,11 +565,11 @@ internal sealed class WrapperEmitter
         w.Line();
     }
 
-    private void WriteInputType()
+    private void WriteInputType(SignaturePlan s)
     {
-        w.Line($"/// <summary>The inputs of signature '{Literals.Xml(signature!.Key)}', one member per tensor.</summary>");
+        w.Line($"/// <summary>The inputs of signature '{Literals.Xml(s.Spec.Key)}', one member per tensor.</summary>");
         w.Open("public readonly struct Inputs");
-        foreach (var p in inputs)
+        foreach (var p in s.Inputs)
         {
             WriteShapeConstants(p);
             if (p.HasNormalization)
@@ -428,22 +590,24 @@ internal sealed class WrapperEmitter
         w.Line();
     }
 
-    private void WriteOutputType()
+    private void WriteOutputType(SignaturePlan s)
     {
-        w.Line($"/// <summary>The outputs of signature '{Literals.Xml(signature!.Key)}', one array per tensor.</summary>");
+        w.Line($"/// <summary>The outputs of signature '{Literals.Xml(s.Spec.Key)}', one array per tensor.</summary>");
         w.Open("public sealed class Outputs");
         w.Line("/// <summary>Allocates every output array.</summary>");
         w.Open("public Outputs()");
-        foreach (var p in outputs)
+        foreach (var p in s.Outputs)
         {
             w.Line($"{p.Member} = new {p.ValueType}[{p.Member}Length];");
         }
         w.Close();
         w.Line();
-        foreach (var p in outputs)
+        foreach (var p in s.Outputs)
         {
             WriteShapeConstants(p);
-            w.Line($"/// <summary>Output {Describe(p)}{ConversionNote(p, false)}.{MetricsNote(p)}</summary>");
+            // The build measures the default signature's outputs only.
+            var metrics = ReferenceEquals(s, main) ? MetricsNote(p) : "";
+            w.Line($"/// <summary>Output {Describe(p)}{ConversionNote(p, false)}.{metrics}</summary>");
             w.Line($"public {p.ValueType}[] {p.Member} {{ get; }}");
             w.Line();
             if (p.HasLabels)
@@ -679,5 +843,32 @@ internal sealed class WrapperEmitter
             }
         }
         return "";
+    }
+
+    /// <summary>One signature's typed surface: the plans of its tensors and, except for the default one, its names.</summary>
+    private sealed class SignaturePlan
+    {
+        public SignaturePlan(SignatureSpec spec)
+        {
+            Spec = spec;
+        }
+
+        public SignatureSpec Spec { get; }
+
+        public List<TensorPlan> Inputs { get; } = new();
+
+        public List<TensorPlan> Outputs { get; } = new();
+
+        /// <summary>Tensors without a typed form, described for the docs.</summary>
+        public List<string> Skipped { get; } = new();
+
+        /// <summary>The wrapper's property opening this signature ("" for the default signature).</summary>
+        public string Member { get; set; } = "";
+
+        /// <summary>The nested class of this signature.</summary>
+        public string TypeName => Member + "Signature";
+
+        /// <summary>The wrapper's field holding the signature's instance once created.</summary>
+        public string Field { get; set; } = "";
     }
 }

@@ -7,7 +7,8 @@ namespace ModelBuildTasks.Optimization.ModelCards;
 public static class ModelDescriber
 {
     /// <summary>
-    /// The model's signatures; a model without signatures gets one "main" entry with subgraph 0's inputs and outputs.
+    /// Every signature of the model, in file order, with its inputs and outputs in signature order under the
+    /// signature's names; a model without signatures gets one "main" entry with subgraph 0's inputs and outputs.
     /// </summary>
     public static IReadOnlyList<CardSignature> Signatures(ModelGraph model)
     {
@@ -23,8 +24,8 @@ public static class ModelDescriber
                 {
                     Key = "main",
                     Subgraph = 0,
-                    Inputs = main.Inputs.Select(t => Describe(main, t, null, InputMetadata(metadata, main, t))).ToList(),
-                    Outputs = main.Outputs.Select(t => Describe(main, t, null, OutputMetadata(metadata, main, t))).ToList(),
+                    Inputs = main.Inputs.Select(t => Describe(main, t, null, InputMetadata(metadata, model, main, t))).ToList(),
+                    Outputs = main.Outputs.Select(t => Describe(main, t, null, OutputMetadata(metadata, model, main, t))).ToList(),
                 });
             }
 
@@ -38,8 +39,8 @@ public static class ModelDescriber
             {
                 Key = signature.Key,
                 Subgraph = model.Subgraphs.IndexOf(subgraph),
-                Inputs = signature.Inputs.Select(t => Describe(subgraph, t.Tensor, t.Name, InputMetadata(metadata, subgraph, t.Tensor))).ToList(),
-                Outputs = signature.Outputs.Select(t => Describe(subgraph, t.Tensor, t.Name, OutputMetadata(metadata, subgraph, t.Tensor))).ToList(),
+                Inputs = signature.Inputs.Select(t => Describe(subgraph, t.Tensor, t.Name, InputMetadata(metadata, model, subgraph, t.Tensor))).ToList(),
+                Outputs = signature.Outputs.Select(t => Describe(subgraph, t.Tensor, t.Name, OutputMetadata(metadata, model, subgraph, t.Tensor))).ToList(),
             });
         }
 
@@ -51,12 +52,14 @@ public static class ModelDescriber
         ? new CardTfLiteMetadata { Name = m.Name, Description = m.Description, Version = m.Version, Author = m.Author, License = m.License }
         : null;
 
-    // TFLite metadata describes the main subgraph's inputs and outputs in order.
-    private static TensorMetadataInfo? InputMetadata(ModelMetadataInfo? metadata, Subgraph subgraph, Tensor tensor) =>
-        metadata is null || subgraph.Inputs.IndexOf(tensor) is not (>= 0 and var i) ? null : metadata.Inputs.ElementAtOrDefault(i);
+    // TFLite metadata describes the main subgraph's inputs and outputs in order: other subgraphs get none.
+    private static TensorMetadataInfo? InputMetadata(ModelMetadataInfo? metadata, ModelGraph model, Subgraph subgraph, Tensor tensor) =>
+        metadata is null || subgraph != model.Subgraphs[0] || subgraph.Inputs.IndexOf(tensor) is not (>= 0 and var i)
+            ? null : metadata.Inputs.ElementAtOrDefault(i);
 
-    private static TensorMetadataInfo? OutputMetadata(ModelMetadataInfo? metadata, Subgraph subgraph, Tensor tensor) =>
-        metadata is null || subgraph.Outputs.IndexOf(tensor) is not (>= 0 and var i) ? null : metadata.Outputs.ElementAtOrDefault(i);
+    private static TensorMetadataInfo? OutputMetadata(ModelMetadataInfo? metadata, ModelGraph model, Subgraph subgraph, Tensor tensor) =>
+        metadata is null || subgraph != model.Subgraphs[0] || subgraph.Outputs.IndexOf(tensor) is not (>= 0 and var i)
+            ? null : metadata.Outputs.ElementAtOrDefault(i);
 
     private static CardTensor Describe(Subgraph subgraph, Tensor tensor, string? signatureName, TensorMetadataInfo? metadata)
     {

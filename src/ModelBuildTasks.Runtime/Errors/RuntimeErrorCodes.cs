@@ -28,6 +28,9 @@ public static class RuntimeErrorCodes
 
     /// <summary>A .npy file that cannot be used: not NumPy's format, an unsupported element type or order, truncated.</summary>
     public const string InvalidNpyFile = "MBT2007";
+
+    /// <summary>No signature has the given key (or the subgraph asked for was not prepared); the message lists what exists.</summary>
+    public const string UnknownSignature = "MBT2008";
 }
 
 /// <summary>
@@ -43,7 +46,7 @@ public class ModelRuntimeException : ModelFormatException
         OperatorIndex = operatorIndex;
     }
 
-    /// <summary>Index of the operator in the main subgraph's operator list, or -1.</summary>
+    /// <summary>Index of the operator in its subgraph's operator list (the message names the subgraph when it is not 0), or -1.</summary>
     public int OperatorIndex { get; }
 
     /// <summary>The same error, now naming the file the model came from.</summary>

@@ -16,22 +16,33 @@ internal sealed class ModelLoader
     // One pinned byte array per session, with room for alignment.
     private const long MaxArenaBytes = int.MaxValue - 1024;
 
-    private readonly ModelGraph graph;
     private readonly KernelRegistry registry;
     private readonly Subgraph main;
+    private readonly int subgraphIndex;
+    private readonly IReadOnlyList<Tensor> extraOutputs;
     private readonly Dictionary<Tensor, int> tensorIndex = new(ReferenceEqualityComparer.Instance);
     private readonly RuntimeTensor?[] tensors;
 
     // Constant bytes computed at load (dequantized or densified), by tensor index; pinned like all constants.
     private readonly Dictionary<int, byte[]> folded = [];
 
-    public ModelLoader(ModelGraph graph, KernelRegistry registry)
+    /// <param name="graph">The model.</param>
+    /// <param name="registry">Kernels to resolve operators with.</param>
+    /// <param name="subgraphIndex">The subgraph to prepare (0, the main one, unless a signature names another).</param>
+    /// <param name="extraOutputs">
+    /// Tensors a signature exposes as outputs although the subgraph does not list them: kept readable after a run.
+    /// </param>
+    public ModelLoader(ModelGraph graph, KernelRegistry registry, int subgraphIndex = 0, IReadOnlyList<Tensor>? extraOutputs = null)
     {
-        this.graph = graph;
         this.registry = registry;
-        main = graph.Subgraphs.Count > 0
-            ? graph.Main
-            : throw new ModelRuntimeException(RuntimeErrorCodes.UnsupportedModel, "the model has no subgraph");
+        this.subgraphIndex = subgraphIndex;
+        this.extraOutputs = extraOutputs ?? [];
+        main = graph.Subgraphs.Count == 0
+            ? throw new ModelRuntimeException(RuntimeErrorCodes.UnsupportedModel, "the model has no subgraph")
+            : (uint)subgraphIndex < (uint)graph.Subgraphs.Count
+                ? graph.Subgraphs[subgraphIndex]
+                : throw new ModelRuntimeException(RuntimeErrorCodes.UnsupportedModel,
+                    $"subgraph {subgraphIndex} does not exist; the model has {graph.Subgraphs.Count} subgraph(s)");
         for (var i = 0; i < main.Tensors.Count; i++)
         {
             tensorIndex.TryAdd(main.Tensors[i], i);
@@ -118,9 +129,10 @@ internal sealed class ModelLoader
 
         var inputs = main.Inputs.Select(t => Runtime(IndexOf(t), graphInputs)).ToArray();
         var outputs = main.Outputs.Select(t => Runtime(IndexOf(t), graphInputs)).ToArray();
+        var kept = extraOutputs.Select(t => Runtime(IndexOf(t), graphInputs));
 
         // 4. Memory.
-        var arena = PlanMemory(steps, inputs, outputs);
+        var arena = PlanMemory(steps, inputs, outputs.Concat(kept).ToArray());
         if (arena > MaxArenaBytes)
         {
             throw new ModelRuntimeException(RuntimeErrorCodes.UnsupportedModel,
@@ -129,7 +141,7 @@ internal sealed class ModelLoader
         var scratch = steps.Length == 0 ? 0 : steps.Max(s => s.Kernel.ScratchBytesPerThread);
         var constantBytes = tensors.Where(t => t is { IsConstant: true }).Sum(t => t!.Constant!.LongLength);
         return new CompiledModel(tensors, steps, inputs, outputs, main.Operators.Count, foldedOps.ToArray(), arena,
-            scratch, constantBytes, graph.Signatures.Where(s => s.Subgraph == main).ToList());
+            scratch, constantBytes, subgraphIndex);
     }
 
     /// <summary>
@@ -153,7 +165,7 @@ internal sealed class ModelLoader
 
     private int IndexOf(Tensor t) => tensorIndex.TryGetValue(t, out var i)
         ? i
-        : throw new ModelRuntimeException(RuntimeErrorCodes.UnsupportedModel, $"tensor {t} does not belong to the main subgraph");
+        : throw new ModelRuntimeException(RuntimeErrorCodes.UnsupportedModel, $"tensor {t} does not belong to subgraph {subgraphIndex}");
 
     /// <summary>Constant bytes of a tensor: folded ones, or the file's (dense tensors only).</summary>
     private ReadOnlyMemory<byte>? ConstantBytes(int t)

@@ -31,7 +31,7 @@ public readonly ref struct ObservedOperator
         Position = position;
     }
 
-    /// <summary>Index of the operator in the main subgraph's operator list.</summary>
+    /// <summary>Index of the operator in the operator list of the subgraph the session runs.</summary>
     public int OperatorIndex => step.OperatorIndex;
 
     /// <summary>Position in execution order (0 = first executed operator).</summary>

@@ -31,8 +31,9 @@ public sealed unsafe class ModelSession : IDisposable
     public ModelSession(CompiledModel model, SessionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
-        Model = model;
         options ??= new SessionOptions();
+        model = model.EntryFor(options);
+        Model = model;
         Threads = options.EffectiveThreads;
         steps = model.Steps;
 
@@ -70,6 +71,7 @@ public sealed unsafe class ModelSession : IDisposable
 
     public static ModelSession Load(ModelGraph graph, SessionOptions? options = null) => new(CompiledModel.FromGraph(graph), options);
 
+    /// <summary>The entry point this session runs (a signature's when <see cref="SessionOptions.Signature"/> was set).</summary>
     public CompiledModel Model { get; }
 
     /// <summary>Threads taking part in a run, the caller included.</summary>
@@ -173,12 +175,14 @@ public sealed unsafe class ModelSession : IDisposable
     private int InputIndex(string name) => Model.FindInput(name) is var i and >= 0
         ? i
         : throw new ModelRuntimeException(RuntimeErrorCodes.UnknownTensor,
-            $"the model has no input '{name}'; inputs: {string.Join(", ", Model.Inputs.Select(d => d.Name))}");
+            $"the model has no input '{name}'{Entry()}; inputs: {string.Join(", ", Model.Inputs.Select(d => d.SignatureName ?? d.Name))}");
 
     private int OutputIndex(string name) => Model.FindOutput(name) is var i and >= 0
         ? i
         : throw new ModelRuntimeException(RuntimeErrorCodes.UnknownTensor,
-            $"the model has no output '{name}'; outputs: {string.Join(", ", Model.Outputs.Select(d => d.Name))}");
+            $"the model has no output '{name}'{Entry()}; outputs: {string.Join(", ", Model.Outputs.Select(d => d.SignatureName ?? d.Name))}");
+
+    private string Entry() => Model.SignatureKey is { } key ? $" in signature '{key}'" : "";
 
     private static nint AlignUp(nint p) => (p + 63) & ~(nint)63;
 }

@@ -8,8 +8,9 @@ public sealed class TensorDescriptor
 {
     private readonly int[] shape;
 
-    internal TensorDescriptor(int index, string name, TensorType type, int[] shape, TensorQuantization? quantization)
+    internal TensorDescriptor(int index, string name, TensorType type, int[] shape, TensorQuantization? quantization, string? signatureName = null)
     {
+        SignatureName = signatureName;
         Index = index;
         Name = name;
         Type = type;
@@ -19,10 +20,14 @@ public sealed class TensorDescriptor
         ByteLength = TensorTypes.ByteSize(type, ElementCount);
     }
 
-    /// <summary>Index of the tensor in the main subgraph's tensor list.</summary>
+    /// <summary>Index of the tensor in its subgraph's tensor list.</summary>
     public int Index { get; }
 
+    /// <summary>The tensor's name in the model.</summary>
     public string Name { get; }
+
+    /// <summary>The signature's name for the tensor, when the session runs a signature; else null.</summary>
+    public string? SignatureName { get; }
 
     public TensorType Type { get; }
 
@@ -38,5 +43,10 @@ public sealed class TensorDescriptor
 
     internal int[] ShapeArray => shape;
 
-    public override string ToString() => $"'{Name}' {TensorTypes.Name(Type)}[{string.Join(",", shape)}]";
+    internal TensorDescriptor WithSignatureName(string signatureName) =>
+        new(Index, Name, Type, shape, Quantization, signatureName);
+
+    public override string ToString() => SignatureName is { } s && s != Name
+        ? $"'{s}' (tensor '{Name}') {TensorTypes.Name(Type)}[{string.Join(",", shape)}]"
+        : $"'{Name}' {TensorTypes.Name(Type)}[{string.Join(",", shape)}]";
 }
