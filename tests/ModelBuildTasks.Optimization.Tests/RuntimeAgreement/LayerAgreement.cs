@@ -22,33 +22,7 @@ internal static class LayerAgreement
     {
         var model = ModelReader.Read(modelBytes);
         var main = model.Main;
-        var modelInputs = main.Inputs.ToList();
-        model.Signatures.Clear();
-        main.Outputs.Clear();
-        foreach (var op in main.Operators)
-        {
-            foreach (var t in op.Outputs)
-            {
-                if (t is not null && !main.Outputs.Contains(t))
-                {
-                    main.Outputs.Add(t);
-                }
-            }
-        }
-
-        using var temp = new TempFolder();
-        var path = temp.File("all-outputs.tflite");
-        ModelWriter.WriteFile(model, path);
-        var oracle = Oracle.Run(path, inputs);
-        var values = new Dictionary<Tensor, byte[]>();
-        for (var i = 0; i < modelInputs.Count; i++)
-        {
-            values[modelInputs[i]] = inputs[i];
-        }
-        for (var o = 0; o < main.Outputs.Count; o++)
-        {
-            values[main.Outputs[o]] = oracle.Outputs[o].Data;
-        }
+        var values = LiteRtValues(model, inputs);
 
         var results = new List<LayerResult>();
         for (var index = 0; index < main.Operators.Count; index++)
@@ -76,6 +50,43 @@ internal static class LayerAgreement
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// Every activation tensor's value as LiteRT computes it: the model (a private copy, changed here) runs once with
+    /// every operator output made a model output. Keys are the model's own tensors, model inputs included.
+    /// </summary>
+    public static Dictionary<Tensor, byte[]> LiteRtValues(ModelGraph model, IReadOnlyList<byte[]> inputs)
+    {
+        var main = model.Main;
+        var modelInputs = main.Inputs.ToList();
+        model.Signatures.Clear();
+        main.Outputs.Clear();
+        foreach (var op in main.Operators)
+        {
+            foreach (var t in op.Outputs)
+            {
+                if (t is not null && !main.Outputs.Contains(t))
+                {
+                    main.Outputs.Add(t);
+                }
+            }
+        }
+
+        using var temp = new TempFolder();
+        var path = temp.File("all-outputs.tflite");
+        ModelWriter.WriteFile(model, path);
+        var oracle = Oracle.Run(path, inputs);
+        var values = new Dictionary<Tensor, byte[]>();
+        for (var i = 0; i < modelInputs.Count; i++)
+        {
+            values[modelInputs[i]] = inputs[i];
+        }
+        for (var o = 0; o < main.Outputs.Count; o++)
+        {
+            values[main.Outputs[o]] = oracle.Outputs[o].Data;
+        }
+        return values;
     }
 
     private static ModelGraph SingleOperatorModel(Operator op)
