@@ -9,7 +9,16 @@ using ModelBuildTasks.TestSupport;
 namespace ModelBuildTasks.Optimization.Tests.RuntimeAgreement;
 
 /// <summary>One operator of a quantized model run alone by our runtime on LiteRT's own inputs to it.</summary>
-internal sealed record LayerResult(int Index, Operator Operator, Tensor Output, OutputAgreement Agreement);
+internal sealed record LayerResult(int Index, Operator Operator, Tensor Output, OutputAgreement Agreement)
+{
+    /// <summary>An integer output (compared in quantization steps) rather than a float one.</summary>
+    public bool IsInteger => Agreement.Stepped;
+
+    /// <summary>Every element equal to LiteRT's.</summary>
+    public bool Exact => Agreement.Exact;
+
+    public override string ToString() => $"#{Index} {Operator}: {(Exact ? "bit-exact" : "not bit-exact")}, {Agreement}";
+}
 
 /// <summary>
 /// Per-layer bisection: LiteRT runs the model with every intermediate tensor made an output; then each operator
