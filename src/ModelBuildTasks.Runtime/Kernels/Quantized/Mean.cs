@@ -7,7 +7,7 @@ namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 /// <summary>
 /// Integer MEAN and SUM over constant axes (keep_dims or not): exact integer sums per output, then rescaled.
 /// 8-bit: in float, mean·(s_in/s_out) − zp_in·(s_in/s_out) (for SUM: sum·(s_in/s_out) − zp_in·(s_in/s_out)·n),
-/// rounded half away from zero, plus zp_out, clamped. int16 follows TFLite's reference kernels, which LiteRT runs
+/// rounded half away from zero, plus zp_out, clamped. int16 follows TFLite's reference kernel, which LiteRT runs
 /// for it, in fixed point (<see cref="Rescale16"/>).
 /// </summary>
 internal sealed unsafe class Mean : Kernel
@@ -23,22 +23,10 @@ internal sealed unsafe class Mean : Kernel
     private readonly int input;
     private readonly int output;
 
-    // int16 (TFLite's reference arithmetic): which of its three MEAN paths applies, and the fixed-point rescale.
-    private readonly Int16Path path;
+    // int16: the fixed-point rescale of TFLite's reference kernel (see Rescale16).
     private readonly int multiplier;
     private readonly int shift;
-
-    private enum Int16Path
-    {
-        /// <summary>keep_dims over axes 1 and 2 of a 4-D tensor: rescale the sum, then divide by n rounding half away from zero.</summary>
-        Spatial,
-
-        /// <summary>Same scale and zero point in and out: the integer sum divided by n, truncated.</summary>
-        SameQuantization,
-
-        /// <summary>Anything else, and SUM: one fixed-point multiplier of s_in/(s_out·n) (s_in/s_out for SUM).</summary>
-        General,
-    }
+    private readonly long reducedElements;
 
     private Mean(KernelSetup s)
     {
@@ -74,19 +62,13 @@ internal sealed unsafe class Mean : Kernel
         outCount = stride;
         inCount = x.ElementCount;
         count = reducedCount;
+        reducedElements = reducedCount;
         s.Require(y.ElementCount == outCount, $"output {y} must hold {outCount} values");
         ScratchBytesPerThread = outCount * sizeof(long);
         if (x.Type == TensorType.INT16)
         {
-            var axes = s.ConstInts(s.Input(1));
-            var spatial = s.Options<ReducerOptionsT>().KeepDims && x.Rank == 4 && axes.Length == 2
-                && ((axes[0] == 1 && axes[1] == 2) || (axes[0] == 2 && axes[1] == 1));
             (multiplier, shift) = FixedPoint.Quantize((double)inInfo.Scale / outInfo.Scale);
-            path = isSum ? Int16Path.General
-                : spatial ? Int16Path.Spatial
-                : inInfo.Scale == outInfo.Scale && inInfo.ZeroPoint == outInfo.ZeroPoint ? Int16Path.SameQuantization
-                : Int16Path.General;
-            if (path == Int16Path.General && !isSum)
+            if (!isSum)
             {
                 // Fold 1/n into the multiplier: scale it up by 2^k (k = floor(log2 n), limited so that the shift stays
                 // within what the fixed-point multiply allows), divide by n, truncating.
@@ -149,28 +131,17 @@ internal sealed unsafe class Mean : Kernel
         }
     }
 
-    /// <summary>TFLite's int16 reference MEAN/SUM rescale of the per-output sums (zero points are 0 for int16).</summary>
+    /// <summary>
+    /// TFLite's int16 MEAN/SUM (QuantizedMeanOrSum), which LiteRT uses for every axis combination: the int32 sum
+    /// times one fixed-point multiplier of s_in/s_out (with 1/n folded in for MEAN), double rounding.
+    /// </summary>
     private void Rescale16<T>(long* sums, T* dst) where T : unmanaged, IBinaryInteger<T>
     {
-        var n = (long)count;
         for (long i = 0; i < outCount; i++)
         {
             // TFLite accumulates int16 sums in int32.
-            var sum = unchecked((int)(sums[i] - inInfo.ZeroPoint * n));
-            int value;
-            switch (path)
-            {
-                case Int16Path.Spatial:
-                    var scaled = FixedPoint.MultiplyByQuantizedMultiplier(sum, multiplier, shift);
-                    value = (int)((scaled > 0 ? scaled + n / 2 : scaled - n / 2) / n) + outInfo.ZeroPoint;
-                    break;
-                case Int16Path.SameQuantization:
-                    value = (int)(sums[i] / n);
-                    break;
-                default:
-                    value = FixedPoint.MultiplyByQuantizedMultiplier(sum, multiplier, shift) + outInfo.ZeroPoint;
-                    break;
-            }
+            var sum = unchecked((int)(sums[i] - inInfo.ZeroPoint * reducedElements));
+            var value = FixedPoint.MultiplyByQuantizedMultiplier(sum, multiplier, shift) + outInfo.ZeroPoint;
             IntElements.Set(dst, (nint)i, Math.Clamp(value, outInfo.Min, outInfo.Max));
         }
     }
