@@ -201,7 +201,7 @@ internal sealed unsafe class Elementwise : Kernel
         public int ZeroA, ZeroB, OutZero, Multiplier, Shift, Min, Max;
 
         // XNNPACK's 8-bit MUL, which LiteRT runs: the integer product rescaled by s1·s2/s_out in float32 and
-        // rounded to nearest even (TFLite's fixed-point multiply differs by one step on up to 2 % of elements).
+        // rounded to nearest even (TFLite's fixed-point multiply differs by one step on up to 1 % of elements).
         public float FloatScale;
 
         public void UseFloatScale(float scale)

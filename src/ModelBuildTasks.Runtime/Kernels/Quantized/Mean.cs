@@ -68,7 +68,7 @@ internal sealed unsafe class Mean : Kernel
         if (x.Type == TensorType.INT16)
         {
             (multiplier, shift) = FixedPoint.Quantize((double)inInfo.Scale / outInfo.Scale);
-            if (!isSum)
+            if (!isSum && reducedCount > 0)
             {
                 // Fold 1/n into the multiplier: scale it up by 2^k (k = floor(log2 n), limited so that the shift stays
                 // within what the fixed-point multiply allows), divide by n, truncating.
