@@ -7,7 +7,7 @@ namespace ModelBuildTasks.Runtime.Kernels.Float32;
 
 /// <summary>
 /// Elementwise float32 activations and math: RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, LOGISTIC, TANH,
-/// HARD_SWISH (x·relu6(x+3)/6), and EXP, LOG, ABS, NEG, SQRT, RSQRT, SQUARE, FLOOR, CEIL. Vectorized through
+/// HARD_SWISH (x·relu6(x+3)/6, in XNNPACK's form), and EXP, LOG, ABS, NEG, SQRT, RSQRT, SQUARE, FLOOR, CEIL. Vectorized through
 /// TensorPrimitives where it has the function; large tensors are split into chunks across threads.
 /// </summary>
 internal sealed unsafe class Unary : Kernel
@@ -127,17 +127,21 @@ internal sealed unsafe class Unary : Kernel
     private static void HardSwish(float* x, float* y, int n)
     {
         var i = 0;
-        var three = Vector256.Create(3f);
-        var six = Vector256.Create(6f);
+        // XNNPACK's form, which LiteRT runs: x·clamp(x·(1/6) + 1/2, 0, 1), bit for bit (no fused multiply-add).
+        const float Sixth = 1f / 6f;
+        var sixth = Vector256.Create(Sixth);
+        var half = Vector256.Create(0.5f);
+        var one = Vector256.Create(1f);
         for (; i <= n - 8; i += 8)
         {
             var v = Vector256.Load(x + i);
-            var r = Vector256.Min(Vector256.Max(v + three, Vector256<float>.Zero), six);
-            Vector256.Store(v * r / six, y + i);
+            var gate = Vector256.Min(Vector256.Max(v * sixth + half, Vector256<float>.Zero), one);
+            Vector256.Store(gate * v, y + i);
         }
         for (; i < n; i++)
         {
-            y[i] = x[i] * Math.Min(Math.Max(x[i] + 3f, 0f), 6f) / 6f;
+            var gate = Math.Min(Math.Max(x[i] * Sixth + 0.5f, 0f), 1f);
+            y[i] = gate * x[i];
         }
     }
 }
