@@ -9,7 +9,16 @@ using ModelBuildTasks.TestSupport;
 namespace ModelBuildTasks.Optimization.Tests.RuntimeAgreement;
 
 /// <summary>One operator of a quantized model run alone by our runtime on LiteRT's own inputs to it.</summary>
-internal sealed record LayerResult(int Index, Operator Operator, Tensor Output, OutputAgreement Agreement);
+internal sealed record LayerResult(int Index, Operator Operator, Tensor Output, OutputAgreement Agreement)
+{
+    /// <summary>An integer output (compared in quantization steps) rather than a float one.</summary>
+    public bool IsInteger => Agreement.Stepped;
+
+    /// <summary>Every element equal to LiteRT's.</summary>
+    public bool Exact => Agreement.Exact;
+
+    public override string ToString() => $"#{Index} {Operator}: {(Exact ? "bit-exact" : "not bit-exact")}, {Agreement}";
+}
 
 /// <summary>
 /// Per-layer bisection: LiteRT runs the model with every intermediate tensor made an output; then each operator
@@ -21,6 +30,43 @@ internal static class LayerAgreement
     public static List<LayerResult> Measure(byte[] modelBytes, IReadOnlyList<byte[]> inputs)
     {
         var model = ModelReader.Read(modelBytes);
+        var main = model.Main;
+        var values = LiteRtValues(model, inputs);
+
+        var results = new List<LayerResult>();
+        for (var index = 0; index < main.Operators.Count; index++)
+        {
+            var op = main.Operators[index];
+            var single = SingleOperatorModel(op);
+            using var session = ModelSession.Load(single);
+            for (var i = 0; i < single.Main.Inputs.Count; i++)
+            {
+                values[single.Main.Inputs[i]].CopyTo(session.GetInputBytes(i));
+            }
+            session.Run();
+            for (var o = 0; o < single.Main.Outputs.Count; o++)
+            {
+                var output = single.Main.Outputs[o];
+                if (op.Code.Builtin == BuiltinOperator.DEQUANTIZE && op.Inputs[0] is { IsConstant: true })
+                {
+                    // Dequantized weights: LiteRT folds them at load and does not expose their values as outputs,
+                    // and consumers' kernels need them constant, so they become constants holding our (exact,
+                    // q × scale) values; this model is a private copy.
+                    output.Data = session.GetOutputBytes(o).ToArray();
+                    continue;
+                }
+                results.Add(new LayerResult(index, op, output, Compare(output, session.GetOutputBytes(o), values[output])));
+            }
+        }
+        return results;
+    }
+
+    /// <summary>
+    /// Every activation tensor's value as LiteRT computes it: the model (a private copy, changed here) runs once with
+    /// every operator output made a model output. Keys are the model's own tensors, model inputs included.
+    /// </summary>
+    public static Dictionary<Tensor, byte[]> LiteRtValues(ModelGraph model, IReadOnlyList<byte[]> inputs)
+    {
         var main = model.Main;
         var modelInputs = main.Inputs.ToList();
         model.Signatures.Clear();
@@ -49,33 +95,7 @@ internal static class LayerAgreement
         {
             values[main.Outputs[o]] = oracle.Outputs[o].Data;
         }
-
-        var results = new List<LayerResult>();
-        for (var index = 0; index < main.Operators.Count; index++)
-        {
-            var op = main.Operators[index];
-            var single = SingleOperatorModel(op);
-            using var session = ModelSession.Load(single);
-            for (var i = 0; i < single.Main.Inputs.Count; i++)
-            {
-                values[single.Main.Inputs[i]].CopyTo(session.GetInputBytes(i));
-            }
-            session.Run();
-            for (var o = 0; o < single.Main.Outputs.Count; o++)
-            {
-                var output = single.Main.Outputs[o];
-                if (op.Code.Builtin == BuiltinOperator.DEQUANTIZE && op.Inputs[0] is { IsConstant: true })
-                {
-                    // Dequantized weights: LiteRT folds them at load and does not expose their values as outputs,
-                    // and consumers' kernels need them constant, so they become constants holding our (exact,
-                    // q × scale) values; this model is a private copy.
-                    output.Data = session.GetOutputBytes(o).ToArray();
-                    continue;
-                }
-                results.Add(new LayerResult(index, op, output, Compare(output, session.GetOutputBytes(o), values[output])));
-            }
-        }
-        return results;
+        return values;
     }
 
     private static ModelGraph SingleOperatorModel(Operator op)

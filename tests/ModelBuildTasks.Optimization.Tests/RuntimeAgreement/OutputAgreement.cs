@@ -12,22 +12,26 @@ namespace ModelBuildTasks.Optimization.Tests.RuntimeAgreement;
 /// a DEQUANTIZE) are measured in quantization steps; outputs computed in float are measured relative to the output's
 /// largest magnitude.
 /// </summary>
-internal sealed record OutputAgreement(string Output, bool Stepped, long Elements, double MaxError, double WithinOneStep)
+internal sealed record OutputAgreement(string Output, bool Stepped, long Elements, double MaxError, double WithinOneStep, long Differing)
 {
     /// <summary>Quantized outputs must agree within one step on at least this fraction of elements (issues #3/#4).</summary>
     public const double RequiredWithinOneStep = 0.999;
 
     /// <summary>
-    /// Float outputs: worst |ours − LiteRT| as a fraction of the output's largest |LiteRT| value. LiteRT's own builds
-    /// differ by up to 1.7e-4 of the largest magnitude (summation order), so the runtime's float tests accept 3e-4.
+    /// Float outputs: worst |ours − LiteRT| as a fraction of the output's largest |LiteRT| value, the runtime's float
+    /// tolerance. LiteRT's own builds (compat vs relaxed SIMD) differ by about 1e-6 on most float16 corpus models and
+    /// by up to 4.7e-4 on pose_landmark_full's mask (summation order; docs/quantized-agreement.md).
     /// </summary>
     public const double FloatMagnitudeTolerance = 3e-4;
 
     public bool Agrees => Stepped ? WithinOneStep >= RequiredWithinOneStep : MaxError <= FloatMagnitudeTolerance;
 
+    /// <summary>Every element equal to LiteRT's (quantized: the same integer; float: the same value).</summary>
+    public bool Exact => MaxError == 0;
+
     public override string ToString() => Stepped
-        ? string.Create(CultureInfo.InvariantCulture, $"{Output}: max {MaxError:G4} steps, {WithinOneStep * 100:F3} % within 1 step ({Elements} values)")
-        : string.Create(CultureInfo.InvariantCulture, $"{Output}: max |diff| {MaxError:E2} of max magnitude ({Elements} values)");
+        ? string.Create(CultureInfo.InvariantCulture, $"{Output}: max {MaxError:G4} steps, {WithinOneStep * 100:F3} % within 1 step, {Differing} of {Elements} values differ")
+        : string.Create(CultureInfo.InvariantCulture, $"{Output}: max |diff| {MaxError:E2} of max magnitude, {Differing} of {Elements} values differ");
 
     /// <summary>Compares every output of <paramref name="model"/> (already run by LiteRT into <paramref name="expected"/>) with our session's.</summary>
     public static List<OutputAgreement> Measure(ModelGraph model, ModelSession session, OracleResult expected)
@@ -84,7 +88,7 @@ internal sealed record OutputAgreement(string Output, bool Stepped, long Element
     internal static OutputAgreement CompareSteps(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected, float step)
     {
         double max = 0;
-        long within = 0;
+        long within = 0, differing = 0;
         for (var i = 0; i < actual.Length; i++)
         {
             // Both sides are k × step (+ the same offset), so a tiny margin absorbs float rounding of the dequantization.
@@ -92,20 +96,23 @@ internal sealed record OutputAgreement(string Output, bool Stepped, long Element
             steps = double.IsNaN(steps) ? double.PositiveInfinity : steps;
             max = Math.Max(max, steps);
             within += steps <= 1.001 ? 1 : 0;
+            differing += steps > 0 ? 1 : 0;
         }
-        return new OutputAgreement(name, true, actual.Length, max, actual.Length == 0 ? 1 : (double)within / actual.Length);
+        return new OutputAgreement(name, true, actual.Length, max, actual.Length == 0 ? 1 : (double)within / actual.Length, differing);
     }
 
     internal static OutputAgreement CompareFloats(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {
         double magnitude = 0, maxDiff = 0;
+        long differing = 0;
         for (var i = 0; i < actual.Length; i++)
         {
             magnitude = Math.Max(magnitude, Math.Abs(expected[i]));
             var diff = Math.Abs((double)actual[i] - expected[i]);
             maxDiff = Math.Max(maxDiff, double.IsNaN(diff) ? double.PositiveInfinity : diff);
+            differing += diff == 0 ? 0 : 1;
         }
-        return new OutputAgreement(name, false, actual.Length, magnitude > 0 ? maxDiff / magnitude : maxDiff, double.NaN);
+        return new OutputAgreement(name, false, actual.Length, magnitude > 0 ? maxDiff / magnitude : maxDiff, double.NaN, differing);
     }
 
     internal static float[] Widen(ReadOnlySpan<sbyte> values)

@@ -11,7 +11,9 @@ namespace ModelBuildTasks.Runtime.Compute.Quantized;
 /// Turns a convolution-like integer accumulator into an output value, per output channel: add the bias (already
 /// corrected for the input zero point), scale by input_scale·filter_scale[c]/output_scale as a fixed-point
 /// multiplier, add the output zero point and clamp to the fused activation's range. 16-bit activations keep the
-/// accumulator and bias in int64 and use TFLite's int64 multiplier, as its 16x8 kernels do.
+/// accumulator and bias in int64 and use TFLite's int64 multiplier, as its 16x8 convolutions do; its 16x8
+/// FULLY_CONNECTED (<c>wideRequantize: false</c>) instead rounds the int64 product with the full 31-bit multiplier
+/// once (<see cref="FixedPoint.MultiplyByQuantizedMultiplierSingleRounding"/>).
 /// 8-bit activations are rescaled in float32 and rounded to nearest even, as XNNPACK does for LiteRT's int8
 /// convolutions: TFLite's double-rounding fixed-point multiplier differs from it by one step on a few outputs per
 /// layer, and those steps compound through a deep network (docs/quantized-agreement.md).
@@ -45,7 +47,8 @@ internal sealed class ChannelRequantizer
         Bias = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Bias)),
         Bias32 = (int*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Bias32)),
         FloatScale = FloatRounding ? (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(FloatScale)) : null,
-        CanVectorize = !Wide && Array.TrueForAll(Bias, b => b >= int.MinValue && b <= int.MaxValue),
+        SingleRounding = SingleRounding,
+        CanVectorize = !Wide && !SingleRounding && Array.TrueForAll(Bias, b => b >= int.MinValue && b <= int.MaxValue),
         Wide = Wide,
         OutputZero = OutputZero,
         ActivationMin = ActivationMin,
@@ -61,6 +64,9 @@ internal sealed class ChannelRequantizer
 
     /// <summary>Requantize with the int64 multiplier (16x8 convolutions) rather than the int32 one.</summary>
     public bool Wide { get; private init; }
+
+    /// <summary>Requantize with one rounding of the int64 product (16x8 FULLY_CONNECTED).</summary>
+    public bool SingleRounding { get; private set; }
 
     public int OutputZero { get; private init; }
 
@@ -91,6 +97,7 @@ internal sealed class ChannelRequantizer
             ActivationMin = lo,
             ActivationMax = hi,
         };
+        var singleRounding = x.Type == TensorType.INT16 && !wideRequantize;
         var biasValues = BiasValues(s, bias, channels);
         for (var c = 0; c < channels; c++)
         {
@@ -110,7 +117,9 @@ internal sealed class ChannelRequantizer
             }
             r.Bias[c] = biasValues[c] - (long)x.ZeroPoint * sum;
             r.Bias32[c] = unchecked((int)r.Bias[c]);
+            singleRounding &= r.Shift[c] <= 30;
         }
+        r.SingleRounding = singleRounding;
         return r;
     }
 
@@ -212,6 +221,7 @@ internal unsafe struct RequantizerView
     /// <summary>Per-channel float32 scales when 8-bit outputs are rounded as XNNPACK does; null for fixed point.</summary>
     public float* FloatScale;
     public bool Wide;
+    public bool SingleRounding;
     public bool CanVectorize;
     public int OutputZero;
     public int ActivationMin;
@@ -226,8 +236,8 @@ internal unsafe struct RequantizerView
             var rescaled = Math.Clamp(unchecked((int)total) * FloatScale[channel], ActivationMin - OutputZero, ActivationMax - OutputZero);
             return (int)MathF.Round(rescaled, MidpointRounding.ToEven) + OutputZero;
         }
-        var scaled = Wide
-            ? FixedPoint.MultiplyByQuantizedMultiplier(total, Multiplier[channel], Shift[channel])
+        var scaled = Wide ? FixedPoint.MultiplyByQuantizedMultiplier(total, Multiplier[channel], Shift[channel])
+            : SingleRounding ? FixedPoint.MultiplyByQuantizedMultiplierSingleRounding(total, Multiplier[channel], Shift[channel])
             : FixedPoint.MultiplyByQuantizedMultiplier(unchecked((int)total), Multiplier[channel], Shift[channel]);
         return Math.Clamp(scaled + OutputZero, ActivationMin, ActivationMax);
     }

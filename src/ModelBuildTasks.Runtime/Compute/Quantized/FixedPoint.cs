@@ -96,6 +96,18 @@ internal static class FixedPoint
         return (int)Math.Clamp(result, int.MinValue, int.MaxValue);
     }
 
+    /// <summary>
+    /// x·m rounded once, half up: (x·q + 2^(30−shift)) &gt;&gt; (31−shift) with the full 31-bit mantissa, TFLite's
+    /// single-rounding arithmetic, which LiteRT's 16x8 FULLY_CONNECTED uses.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MultiplyByQuantizedMultiplierSingleRounding(long x, int multiplier, int shift)
+    {
+        var totalShift = 31 - shift;
+        var result = (x * multiplier + (1L << (totalShift - 1))) >> totalShift;
+        return (int)Math.Clamp(result, int.MinValue, int.MaxValue);
+    }
+
     /// <summary>x·2^exponent for exponent &gt; 0, saturating to the int32 range (gemmlowp's multiply by a power of two).</summary>
     public static int SaturatingShiftLeft(int x, int exponent)
     {

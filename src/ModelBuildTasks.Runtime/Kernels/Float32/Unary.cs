@@ -7,7 +7,7 @@ namespace ModelBuildTasks.Runtime.Kernels.Float32;
 
 /// <summary>
 /// Elementwise float32 activations and math: RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LEAKY_RELU, LOGISTIC, TANH,
-/// HARD_SWISH (x·relu6(x+3)/6), and EXP, LOG, ABS, NEG, SQRT, RSQRT, SQUARE, FLOOR, CEIL. Vectorized through
+/// HARD_SWISH (x·relu6(x+3)/6, in XNNPACK's form), and EXP, LOG, ABS, NEG, SQRT, RSQRT, SQUARE, FLOOR, CEIL. Vectorized through
 /// TensorPrimitives where it has the function; large tensors are split into chunks across threads.
 /// </summary>
 internal sealed unsafe class Unary : Kernel
@@ -76,7 +76,7 @@ internal sealed unsafe class Unary : Kernel
             case BuiltinOperator.RELU_N1_TO_1: FusedActivationCopy(x, y, n, -1f, 1f); break;
             case BuiltinOperator.RELU_0_TO_1: FusedActivationCopy(x, y, n, 0f, 1f); break;
             case BuiltinOperator.LEAKY_RELU: LeakyRelu(x, y, n, j.Alpha); break;
-            case BuiltinOperator.LOGISTIC: TensorPrimitives.Sigmoid(src, dst); break;
+            case BuiltinOperator.LOGISTIC: Sigmoid(x, y, n); break;
             case BuiltinOperator.TANH: TensorPrimitives.Tanh(src, dst); break;
             case BuiltinOperator.HARD_SWISH: HardSwish(x, y, n); break;
             case BuiltinOperator.EXP: TensorPrimitives.Exp(src, dst); break;
@@ -124,20 +124,100 @@ internal sealed unsafe class Unary : Kernel
         }
     }
 
-    private static void HardSwish(float* x, float* y, int n)
+    /// <summary>
+    /// LOGISTIC as XNNPACK's WebAssembly kernel computes it, so results match LiteRT bit for bit: on z = |x|,
+    /// e = exp(−z) from a magic-bias split into 2^n (placed into the exponent bits) and a degree-5 polynomial of the
+    /// remainder (ln 2 in two parts), f = e / (e + 1), zero beyond the denormal cutoff, and 1 − f for x ≥ 0.
+    /// Plain multiplies and adds in this order (no fused multiply-add).
+    /// </summary>
+    private static void Sigmoid(float* x, float* y, int n)
     {
         var i = 0;
-        var three = Vector256.Create(3f);
-        var six = Vector256.Create(6f);
+        var magicBias = Vector256.Create(SigmoidMagicBias);
+        var minusLog2e = Vector256.Create(SigmoidMinusLog2e);
+        var ln2Hi = Vector256.Create(SigmoidLn2Hi);
+        var ln2Lo = Vector256.Create(SigmoidLn2Lo);
+        var c5 = Vector256.Create(SigmoidC5);
+        var c4 = Vector256.Create(SigmoidC4);
+        var c3 = Vector256.Create(SigmoidC3);
+        var c2 = Vector256.Create(SigmoidC2);
+        var c1 = Vector256.Create(SigmoidC1);
+        var one = Vector256.Create(1f);
+        var cutoff = Vector256.Create(SigmoidDenormCutoff);
         for (; i <= n - 8; i += 8)
         {
             var v = Vector256.Load(x + i);
-            var r = Vector256.Min(Vector256.Max(v + three, Vector256<float>.Zero), six);
-            Vector256.Store(v * r / six, y + i);
+            var z = Vector256.Abs(v);
+            var nn = z * minusLog2e + magicBias;
+            var scale = Vector256.ShiftLeft(nn.AsInt32(), 23).AsSingle();
+            nn -= magicBias;
+            var t = nn * ln2Hi + z;
+            t = nn * ln2Lo + t;
+            var p = t * c5 + c4;
+            p = t * p + c3;
+            p = t * p + c2;
+            p = t * p + c1;
+            t *= scale;
+            var e = t * p + scale;
+            var f = e / (e + one);
+            f = Vector256.AndNot(f, Vector256.GreaterThan(z, cutoff));
+            f = Vector256.ConditionalSelect(Vector256.LessThan(v.AsInt32(), Vector256<int>.Zero).AsSingle(), f, one - f);
+            Vector256.Store(f, y + i);
         }
         for (; i < n; i++)
         {
-            y[i] = x[i] * Math.Min(Math.Max(x[i] + 3f, 0f), 6f) / 6f;
+            y[i] = Sigmoid(x[i]);
+        }
+    }
+
+    private static float Sigmoid(float x)
+    {
+        var z = Math.Abs(x);
+        var nn = z * SigmoidMinusLog2e + SigmoidMagicBias;
+        var scale = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(nn) << 23);
+        nn -= SigmoidMagicBias;
+        var t = nn * SigmoidLn2Hi + z;
+        t = nn * SigmoidLn2Lo + t;
+        var p = t * SigmoidC5 + SigmoidC4;
+        p = t * p + SigmoidC3;
+        p = t * p + SigmoidC2;
+        p = t * p + SigmoidC1;
+        t *= scale;
+        var e = t * p + scale;
+        var f = z > SigmoidDenormCutoff ? 0f : e / (e + 1f);
+        return BitConverter.SingleToInt32Bits(x) < 0 ? f : 1f - f;
+    }
+
+    // XNNPACK's rr2_p5 sigmoid constants (bit patterns of its float32 values).
+    private static readonly float SigmoidMagicBias = BitConverter.UInt32BitsToSingle(0x4B40007F);
+    private static readonly float SigmoidMinusLog2e = BitConverter.UInt32BitsToSingle(0xBFB8AA3B);
+    private static readonly float SigmoidLn2Hi = BitConverter.UInt32BitsToSingle(0x3F317200);
+    private static readonly float SigmoidLn2Lo = BitConverter.UInt32BitsToSingle(0x35BFBE8E);
+    private static readonly float SigmoidC5 = BitConverter.UInt32BitsToSingle(0xBC07CFCE);
+    private static readonly float SigmoidC4 = BitConverter.UInt32BitsToSingle(0x3D2B9D0D);
+    private static readonly float SigmoidC3 = BitConverter.UInt32BitsToSingle(0xBE2AAD40);
+    private static readonly float SigmoidC2 = BitConverter.UInt32BitsToSingle(0x3EFFFEE3);
+    private static readonly float SigmoidC1 = BitConverter.UInt32BitsToSingle(0xBF7FFFFB);
+    private static readonly float SigmoidDenormCutoff = BitConverter.UInt32BitsToSingle(0x42AEAC4F);
+
+    private static void HardSwish(float* x, float* y, int n)
+    {
+        var i = 0;
+        // XNNPACK's form, which LiteRT runs: x·clamp(x·(1/6) + 1/2, 0, 1), bit for bit (no fused multiply-add).
+        const float Sixth = 1f / 6f;
+        var sixth = Vector256.Create(Sixth);
+        var half = Vector256.Create(0.5f);
+        var one = Vector256.Create(1f);
+        for (; i <= n - 8; i += 8)
+        {
+            var v = Vector256.Load(x + i);
+            var gate = Vector256.Min(Vector256.Max(v * sixth + half, Vector256<float>.Zero), one);
+            Vector256.Store(gate * v, y + i);
+        }
+        for (; i < n; i++)
+        {
+            var gate = Math.Min(Math.Max(x[i] * Sixth + 0.5f, 0f), 1f);
+            y[i] = gate * x[i];
         }
     }
 }

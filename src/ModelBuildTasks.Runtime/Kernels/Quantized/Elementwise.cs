@@ -5,11 +5,13 @@ using ModelBuildTasks.Runtime.Compute.Quantized;
 namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 
 /// <summary>
-/// Integer ADD, SUB, MUL, MAXIMUM, MINIMUM and PRELU with broadcasting, in TFLite's arithmetic. ADD and SUB bring
-/// both inputs to a common scale (twice the larger input scale) after a left shift of 20 bits (15 for int16),
-/// add, and rescale to the output; MUL rescales the product of the offset inputs by s1·s2/s_out; MAXIMUM and
-/// MINIMUM compare raw values (inputs and output share one scale); PRELU rescales x ≥ 0 by s_x/s_out and
-/// x·alpha by s_x·s_alpha/s_out.
+/// Integer ADD, SUB, MUL, MAXIMUM, MINIMUM and PRELU with broadcasting, bit for bit as LiteRT computes them. In
+/// TFLite's arithmetic (int16, and 8-bit outside XNNPACK's ranges): ADD and SUB bring both inputs to a common scale
+/// (twice the larger input scale) after a left shift of 20 bits (15 for int16), add, and rescale to the output;
+/// MUL rescales the product of the offset inputs by s1·s2/s_out (that ratio computed in float32, as TFLite does);
+/// MAXIMUM and MINIMUM compare raw values (inputs and output share one scale); PRELU rescales x ≥ 0 by s_x/s_out
+/// and x·alpha by s_x·s_alpha/s_out. 8-bit ADD, SUB and MUL follow XNNPACK, which LiteRT runs for them (see
+/// <see cref="AddSub.UseSingleShift"/> and <see cref="Mul.UseFloatScale"/>).
 /// </summary>
 internal sealed unsafe class Elementwise : Kernel
 {
@@ -57,7 +59,7 @@ internal sealed unsafe class Elementwise : Kernel
                     Subtract = !add, LeftShift = leftShift, ZeroA = qx.ZeroPoint, ZeroB = qy.ZeroPoint, OutZero = qz.ZeroPoint,
                     MulA = m1, ShiftA = s1, MulB = m2, ShiftB = s2, MulOut = mo, ShiftOut = so, Min = lo, Max = hi,
                 };
-                if (add && z.Type == TensorType.INT8)
+                if (z.Type == TensorType.INT8)
                 {
                     addSub.UseSingleShift(qx.Scale / qz.Scale, qy.Scale / qz.Scale);
                 }
@@ -65,9 +67,15 @@ internal sealed unsafe class Elementwise : Kernel
             }
             case BuiltinOperator.MUL:
             {
-                var (m, sh) = FixedPoint.Quantize((double)qx.Scale * qy.Scale / qz.Scale);
+                // TFLite computes the ratio s1·s2/s_out in float32 before widening it to double; the last bit of
+                // that float moves the fixed-point multiplier enough to flip products that land near .5.
+                var (m, sh) = FixedPoint.Quantize(qx.Scale * qy.Scale / qz.Scale);
                 var (lo, hi) = qz.ActivationRange(s.Options<MulOptionsT>().FusedActivationFunction, s);
                 mul = new Mul { ZeroA = qx.ZeroPoint, ZeroB = qy.ZeroPoint, OutZero = qz.ZeroPoint, Multiplier = m, Shift = sh, Min = lo, Max = hi };
+                if (z.Type is TensorType.INT8 or TensorType.UINT8)
+                {
+                    mul.UseFloatScale(qx.Scale * qy.Scale / qz.Scale);
+                }
                 break;
             }
             case BuiltinOperator.PRELU:
@@ -146,23 +154,29 @@ internal sealed unsafe class Elementwise : Kernel
         public bool Subtract;
         public int LeftShift, ZeroA, ZeroB, OutZero, MulA, ShiftA, MulB, ShiftB, MulOut, ShiftOut, Min, Max;
 
-        // XNNPACK's int8 ADD, which LiteRT runs: 20-bit multipliers of the two input/output scale ratios, one
-        // rounding shift. TFLite's reference (three fixed-point multiplies) differs from it by one step on a few
-        // elements, which compounds through residual networks (docs/quantized-agreement.md).
+        // XNNPACK's int8 ADD and SUB, which LiteRT runs: 20-bit multipliers of the two input/output scale ratios
+        // (the second negated for SUB), one rounding shift. TFLite's reference (three fixed-point multiplies)
+        // differs from it by one step on a few elements, which compounds through residual networks
+        // (docs/quantized-agreement.md).
         public bool SingleShift;
         public int SingleMulA, SingleMulB, SingleBias, SingleShiftBits;
 
         public void UseSingleShift(float ratioA, float ratioB)
         {
+            const float Min = 1f / 1024, Max = 256f;
+            if (ratioA is < Min or >= Max || ratioB is < Min or >= Max)
+            {
+                return; // outside XNNPACK's range: LiteRT keeps TFLite's arithmetic
+            }
             var largest = MathF.Max(ratioA, ratioB);
             var exponent = (int)(BitConverter.SingleToUInt32Bits(largest) >> 23) - 127;
             var shift = 20 - exponent;
-            if (shift is < 1 or > 30)
-            {
-                return; // outside XNNPACK's range: keep TFLite's arithmetic
-            }
             SingleMulA = (int)MathF.Round(MathF.ScaleB(ratioA, shift), MidpointRounding.ToEven);
             SingleMulB = (int)MathF.Round(MathF.ScaleB(ratioB, shift), MidpointRounding.ToEven);
+            if (Subtract)
+            {
+                SingleMulB = -SingleMulB;
+            }
             SingleBias = (1 << (shift - 1)) - SingleMulA * ZeroA - SingleMulB * ZeroB;
             SingleShiftBits = shift;
             SingleShift = true;
@@ -186,8 +200,27 @@ internal sealed unsafe class Elementwise : Kernel
     {
         public int ZeroA, ZeroB, OutZero, Multiplier, Shift, Min, Max;
 
-        public readonly int Apply(int a, int b) =>
-            Math.Clamp(FixedPoint.MultiplyByQuantizedMultiplier((a - ZeroA) * (b - ZeroB), Multiplier, Shift) + OutZero, Min, Max);
+        // XNNPACK's 8-bit MUL, which LiteRT runs: the integer product rescaled by s1·s2/s_out in float32 and
+        // rounded to nearest even (TFLite's fixed-point multiply differs by one step on up to 1 % of elements).
+        public float FloatScale;
+
+        public void UseFloatScale(float scale)
+        {
+            // XNNPACK takes ratios in [2^-16, 2^8); LiteRT leaves others to TFLite's kernel.
+            if (scale >= 1f / 65536 && scale < 256f)
+            {
+                FloatScale = scale;
+            }
+        }
+
+        public readonly int Apply(int a, int b)
+        {
+            var product = (a - ZeroA) * (b - ZeroB);
+            var scaled = FloatScale > 0
+                ? (int)MathF.Round(product * FloatScale, MidpointRounding.ToEven)
+                : FixedPoint.MultiplyByQuantizedMultiplier(product, Multiplier, Shift);
+            return Math.Clamp(scaled + OutZero, Min, Max);
+        }
     }
 
     private struct Prelu : IQuantizedBinary

@@ -40,7 +40,7 @@ internal sealed unsafe class FullyConnected : Kernel
         s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
         weights = ChannelRequantizer.WidenedWeights(s, f, 0);
         packed = new PackedInt16Weights(weights, n, k);
-        // LiteRT's 16x8 FULLY_CONNECTED requantizes with the int32 multiplier (unlike its 16x8 convolutions).
+        // LiteRT's 16x8 FULLY_CONNECTED rounds once with the full int32 multiplier (unlike its 16x8 convolutions).
         requantizer = ChannelRequantizer.Create(s, x, f, bias, y, o.FusedActivationFunction, weights, n, k, wideRequantize: false);
         type = x.Type;
         ScratchBytesPerThread = (long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short) + 64 * sizeof(int) + 64;

@@ -59,6 +59,7 @@ internal sealed unsafe class LookupTable : Kernel
             BuiltinOperator.LEAKY_RELU => LeakyRelu(s, qx, qy, s.Options<LeakyReluOptionsT>().Alpha),
             BuiltinOperator.LOGISTIC => FromFloat(s, qx, qy, v => 1f / (1f + MathF.Exp(-v))),
             BuiltinOperator.TANH => FromFloat(s, qx, qy, MathF.Tanh),
+            BuiltinOperator.HARD_SWISH when qx.IsInteger8 && QuantizedHardSwish.Create(qx, qy) is { } hardSwish => new LookupTable(s, hardSwish),
             BuiltinOperator.HARD_SWISH => FromFloat(s, qx, qy, v => v * Math.Min(6f, Math.Max(0f, v + 3f)) / 6f),
             BuiltinOperator.QUANTIZE => Requantize(s, qx, qy),
             _ => throw s.Unsupported($"{op} has no integer lookup kernel"),

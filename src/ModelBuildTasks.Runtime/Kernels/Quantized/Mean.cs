@@ -5,9 +5,10 @@ using ModelBuildTasks.Runtime.Compute.Quantized;
 namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 
 /// <summary>
-/// Integer MEAN and SUM over constant axes (keep_dims or not), as TFLite's quantized reductions: exact integer
-/// sums per output, then in float mean·(s_in/s_out) − zp_in·(s_in/s_out) (for SUM: sum·(s_in/s_out) −
-/// zp_in·(s_in/s_out)·n), rounded half away from zero, plus zp_out, clamped.
+/// Integer MEAN and SUM over constant axes (keep_dims or not): exact integer sums per output, then rescaled.
+/// 8-bit: in float, mean·(s_in/s_out) − zp_in·(s_in/s_out) (for SUM: sum·(s_in/s_out) − zp_in·(s_in/s_out)·n),
+/// rounded half away from zero, plus zp_out, clamped. int16 follows TFLite's reference kernel, which LiteRT runs
+/// for it, in fixed point (<see cref="Rescale16"/>).
 /// </summary>
 internal sealed unsafe class Mean : Kernel
 {
@@ -21,6 +22,11 @@ internal sealed unsafe class Mean : Kernel
     private readonly QuantInfo outInfo;
     private readonly int input;
     private readonly int output;
+
+    // int16: the fixed-point rescale of TFLite's reference kernel (see Rescale16).
+    private readonly int multiplier;
+    private readonly int shift;
+    private readonly long reducedElements;
 
     private Mean(KernelSetup s)
     {
@@ -56,8 +62,21 @@ internal sealed unsafe class Mean : Kernel
         outCount = stride;
         inCount = x.ElementCount;
         count = reducedCount;
+        reducedElements = reducedCount;
         s.Require(y.ElementCount == outCount, $"output {y} must hold {outCount} values");
         ScratchBytesPerThread = outCount * sizeof(long);
+        if (x.Type == TensorType.INT16)
+        {
+            (multiplier, shift) = FixedPoint.Quantize((double)inInfo.Scale / outInfo.Scale);
+            if (!isSum && reducedCount > 0)
+            {
+                // Fold 1/n into the multiplier: scale it up by 2^k (k = floor(log2 n), limited so that the shift stays
+                // within what the fixed-point multiply allows), divide by n, truncating.
+                var k = Math.Min(Math.Min(63 - BitOperations.LeadingZeroCount((ulong)reducedCount), 32), 31 + shift);
+                multiplier = (int)(((long)multiplier << k) / reducedCount);
+                shift -= k;
+            }
+        }
         input = x.Index;
         output = y.Index;
     }
@@ -97,6 +116,11 @@ internal sealed unsafe class Mean : Kernel
                 index[d] = 0;
             }
         }
+        if (inInfo.Type == TensorType.INT16)
+        {
+            Rescale16(sums, dst);
+            return;
+        }
         var scale = inInfo.Scale / outInfo.Scale;
         var bias = -inInfo.ZeroPoint * scale * (isSum ? count : 1);
         for (long i = 0; i < outCount; i++)
@@ -104,6 +128,21 @@ internal sealed unsafe class Mean : Kernel
             var value = isSum ? sums[i] : sums[i] / count;
             var result = MathF.Round(value * scale + bias, MidpointRounding.AwayFromZero) + outInfo.ZeroPoint;
             IntElements.Set(dst, (nint)i, (int)Math.Clamp(result, outInfo.Min, outInfo.Max));
+        }
+    }
+
+    /// <summary>
+    /// TFLite's int16 MEAN/SUM (QuantizedMeanOrSum), which LiteRT uses for every axis combination: the int32 sum
+    /// times one fixed-point multiplier of s_in/s_out (with 1/n folded in for MEAN), double rounding.
+    /// </summary>
+    private void Rescale16<T>(long* sums, T* dst) where T : unmanaged, IBinaryInteger<T>
+    {
+        for (long i = 0; i < outCount; i++)
+        {
+            // TFLite accumulates int16 sums in int32.
+            var sum = unchecked((int)(sums[i] - inInfo.ZeroPoint * reducedElements));
+            var value = FixedPoint.MultiplyByQuantizedMultiplier(sum, multiplier, shift) + outInfo.ZeroPoint;
+            IntElements.Set(dst, (nint)i, Math.Clamp(value, outInfo.Min, outInfo.Max));
         }
     }
 }

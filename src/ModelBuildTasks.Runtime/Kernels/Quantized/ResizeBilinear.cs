@@ -5,9 +5,12 @@ using ModelBuildTasks.Runtime.Compute.Quantized;
 namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 
 /// <summary>
-/// Integer RESIZE_BILINEAR (same quantization in and out) in TFLite's 10-bit fixed point: source coordinates are
-/// value·scale with scale = round(2^10·in/out) (align_corners and half_pixel_centers as the options say), the
-/// four neighbours are weighted by products of 10-bit fractions and the 20-bit sum is rounded half away from zero.
+/// Integer RESIZE_BILINEAR (same quantization in and out). int16 follows TFLite's reference kernel in 10-bit fixed
+/// point: source coordinates are value·scale with scale = round(2^10·in/out) (align_corners and
+/// half_pixel_centers as the options say), the four neighbours are weighted by products of 10-bit fractions and
+/// the 20-bit sum is rounded half away from zero. 8-bit tensors follow XNNPACK, which LiteRT runs for them:
+/// coordinates in float32, fractions rounded to 11 bits, interpolated horizontally then vertically in one 22-bit
+/// accumulator and rounded half up. The two differ by one step on a few percent of the outputs.
 /// </summary>
 internal sealed unsafe class ResizeBilinear : Kernel
 {
@@ -23,6 +26,12 @@ internal sealed unsafe class ResizeBilinear : Kernel
     private readonly TensorType type;
     private readonly int input;
     private readonly int output;
+
+    // 8-bit (XNNPACK) sampling: per output row and column, the two source indices and the 11-bit fraction.
+    private readonly Sample[] rows = [];
+    private readonly Sample[] columns = [];
+
+    private readonly record struct Sample(int Lower, int Upper, int Fraction);
 
     private ResizeBilinear(KernelSetup s)
     {
@@ -42,6 +51,11 @@ internal sealed unsafe class ResizeBilinear : Kernel
         scaleW = Scale(inW, outW, o.AlignCorners);
         halfPixel = o.HalfPixelCenters;
         type = x.Type;
+        if (type is TensorType.INT8 or TensorType.UINT8)
+        {
+            rows = Samples(inH, outH, o.AlignCorners, o.HalfPixelCenters);
+            columns = Samples(inW, outW, o.AlignCorners, o.HalfPixelCenters);
+        }
         input = x.Index;
         output = y.Index;
     }
@@ -52,6 +66,32 @@ internal sealed unsafe class ResizeBilinear : Kernel
         alignCorners && output > 1
             ? ((1 << 10) * (input - 1) + (output - 1) / 2) / (output - 1)
             : ((1 << 10) * input + output / 2) / output;
+
+    /// <summary>
+    /// XNNPACK's source positions along one axis: the ratio and the position computed in float32 (TensorFlow's legacy
+    /// mapping o·in/out unless half-pixel centers or aligned corners are asked for), clamped to the input for
+    /// half-pixel centers, and the fraction rounded to nearest even in units of 2^-11.
+    /// </summary>
+    private static Sample[] Samples(int input, int output, bool alignCorners, bool halfPixel)
+    {
+        var adjust = alignCorners && output != 1 ? 1 : 0;
+        var scale = (float)(input - adjust) / (output - adjust);
+        var legacy = alignCorners || !halfPixel;
+        var offset = 0.5f * scale - 0.5f;
+        var samples = new Sample[output];
+        for (var i = 0; i < output; i++)
+        {
+            var position = i * scale;
+            if (!legacy)
+            {
+                position = Math.Clamp(position + offset, 0f, input - 1);
+            }
+            var lower = (int)position;
+            var fraction = (int)MathF.Round((position - lower) * 2048f, MidpointRounding.ToEven);
+            samples[i] = new Sample(lower, Math.Min(lower + 1, input - 1), fraction);
+        }
+        return samples;
+    }
 
     /// <summary>Scaled source coordinate (10 fractional bits) and its lower and upper neighbours.</summary>
     private static (int Scaled, int Lower, int Upper) Source(int value, int scale, bool halfPixel, int size)
@@ -64,9 +104,40 @@ internal sealed unsafe class ResizeBilinear : Kernel
     {
         switch (type)
         {
-            case TensorType.INT8: Resize(context.P<sbyte>(input), context.P<sbyte>(output)); break;
-            case TensorType.UINT8: Resize(context.B(input), context.B(output)); break;
+            case TensorType.INT8: Resize8(context.P<sbyte>(input), context.P<sbyte>(output)); break;
+            case TensorType.UINT8: Resize8(context.B(input), context.B(output)); break;
             default: Resize(context.P<short>(input), context.P<short>(output)); break;
+        }
+    }
+
+    private void Resize8<T>(T* src, T* dst) where T : unmanaged, IBinaryInteger<T>
+    {
+        const int Rounding = 1 << 21;
+        for (var b = 0; b < batch; b++)
+        {
+            for (var y = 0; y < outH; y++)
+            {
+                var row = rows[y];
+                var top = src + (nint)(b * inH + row.Lower) * inW * channels;
+                var bottom = src + (nint)(b * inH + row.Upper) * inW * channels;
+                for (var x = 0; x < outW; x++)
+                {
+                    var column = columns[x];
+                    var tl = top + (nint)column.Lower * channels;
+                    var tr = top + (nint)column.Upper * channels;
+                    var bl = bottom + (nint)column.Lower * channels;
+                    var br = bottom + (nint)column.Upper * channels;
+                    var d = dst + ((nint)((b * outH + y) * outW) + x) * channels;
+                    for (var c = 0; c < channels; c++)
+                    {
+                        // Horizontal then vertical, each with an 11-bit fraction: 22 fractional bits, one rounding.
+                        var t = (IntElements.Get(tl, c) << 11) + (IntElements.Get(tr, c) - IntElements.Get(tl, c)) * column.Fraction;
+                        var u = (IntElements.Get(bl, c) << 11) + (IntElements.Get(br, c) - IntElements.Get(bl, c)) * column.Fraction;
+                        var sum = (t << 11) + (u - t) * row.Fraction;
+                        IntElements.Set(d, c, (sum + Rounding) >> 22);
+                    }
+                }
+            }
         }
     }
 
