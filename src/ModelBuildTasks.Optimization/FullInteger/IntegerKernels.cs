@@ -30,15 +30,15 @@ internal static class IntegerKernels
         BuiltinOperator.MINIMUM, BuiltinOperator.L2_NORMALIZATION, BuiltinOperator.REDUCE_MAX,
     ];
 
-    // LOGISTIC and TANH are left out of 16x8 on purpose: LiteRT's int16 kernels returned outputs far off (-100 dB SQNR)
-    // on selfie_segmentation's mask logits in the oracle; they stay float between DEQUANTIZE/QUANTIZE until understood.
+    // int16 LOGISTIC/TANH: TFLite's table kernels need zero point 0 in and out and the output scale 2^-15, which
+    // 16x8's symmetric activations and FixedOutput give them; the runtime matches LiteRT bit for bit on them.
     private static readonly HashSet<BuiltinOperator> Int16 =
     [
         BuiltinOperator.CONV_2D, BuiltinOperator.DEPTHWISE_CONV_2D, BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.TRANSPOSE_CONV,
         BuiltinOperator.ADD, BuiltinOperator.SUB, BuiltinOperator.MUL, BuiltinOperator.AVERAGE_POOL_2D, BuiltinOperator.MAX_POOL_2D,
         BuiltinOperator.CONCATENATION, BuiltinOperator.RESHAPE, BuiltinOperator.SQUEEZE, BuiltinOperator.EXPAND_DIMS,
         BuiltinOperator.PAD, BuiltinOperator.PADV2, BuiltinOperator.RELU, BuiltinOperator.RELU6, BuiltinOperator.LEAKY_RELU,
-        BuiltinOperator.SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR,
+        BuiltinOperator.SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR, BuiltinOperator.LOGISTIC, BuiltinOperator.TANH,
         BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, BuiltinOperator.TRANSPOSE, BuiltinOperator.SLICE, BuiltinOperator.STRIDED_SLICE,
         BuiltinOperator.SPLIT, BuiltinOperator.GATHER, BuiltinOperator.MAXIMUM, BuiltinOperator.MINIMUM, BuiltinOperator.REDUCE_MAX,
     ];

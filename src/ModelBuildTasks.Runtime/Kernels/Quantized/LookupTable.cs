@@ -51,6 +51,10 @@ internal sealed unsafe class LookupTable : Kernel
         {
             s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
         }
+        if (x.Type == TensorType.INT16 && op is BuiltinOperator.LOGISTIC or BuiltinOperator.TANH)
+        {
+            return Int16Sigmoid(s, qx, qy, op == BuiltinOperator.TANH);
+        }
         return op switch
         {
             BuiltinOperator.RELU => Relu(s, qx, qy, 0f, float.PositiveInfinity),
@@ -96,6 +100,36 @@ internal sealed unsafe class LookupTable : Kernel
             var rescaled = MathF.Round(f(real) * inverse, MidpointRounding.AwayFromZero);
             return (int)Math.Clamp(rescaled + y.ZeroPoint, y.Min, y.Max);
         });
+    }
+
+    /// <summary>
+    /// int16 LOGISTIC/TANH with TFLite's table-and-interpolation arithmetic (<see cref="Compute.Quantized.Int16Sigmoid"/>).
+    /// As LiteRT, it needs zero points 0 and the output scale 2^-15.
+    /// </summary>
+    private static LookupTable Int16Sigmoid(KernelSetup s, QuantInfo x, QuantInfo y, bool tanh)
+    {
+        var name = tanh ? "TANH" : "LOGISTIC";
+        s.Require(x.ZeroPoint == 0 && y.ZeroPoint == 0, $"int16 {name} needs zero point 0 on input and output");
+        s.Require(Log2(y.Scale) is { } outLog2 && outLog2 == -15 && (tanh || y.Scale == 1f / 32768),
+            $"int16 {name} needs the output scale 1/32768, not {y.Scale}");
+        // A power-of-two input scale (2^-12, or 2^-11 for tanh) sends LiteRT to gemmlowp's fixed-point approximation
+        // instead of the table; that path differs from the table by up to 12 steps and is not implemented here.
+        if (Log2(x.Scale) is { } log2 && (log2 == -12 || (tanh && log2 == -11)))
+        {
+            throw s.Unsupported($"int16 {name} with the power-of-two input scale 2^{log2} (LiteRT's gemmlowp path) is not supported");
+        }
+        var (multiplier, shift) = Compute.Quantized.Int16Sigmoid.InputRescale(x.Scale);
+        return tanh
+            ? new LookupTable(s, q => Compute.Quantized.Int16Sigmoid.Tanh(q, multiplier, shift))
+            : new LookupTable(s, q => Compute.Quantized.Int16Sigmoid.Logistic(q, multiplier, shift));
+    }
+
+    /// <summary>log2 of a scale when it is a power of two (within TFLite's 1e-3 tolerance), else null.</summary>
+    private static int? Log2(float scale)
+    {
+        var log2 = MathF.Log(scale) * (1f / MathF.Log(2f));
+        var rounded = MathF.Round(log2, MidpointRounding.AwayFromZero);
+        return MathF.Abs(log2 - rounded) < 1e-3f ? (int)rounded : null;
     }
 
     /// <summary>Integer to integer QUANTIZE: out = zp_out + (q − zp_in)·(s_in/s_out) in fixed point.</summary>

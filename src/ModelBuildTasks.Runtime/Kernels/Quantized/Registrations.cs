@@ -29,8 +29,9 @@ internal static class Registrations
         {
             r.Add(op, Int8And16, Elementwise.Create);
         }
-        // LiteRT's int16 PRELU disagrees with the 8-bit formula applied to int16; only 8-bit is offered.
         r.Add(BuiltinOperator.PRELU, [TensorType.INT8, TensorType.UINT8], Elementwise.Create);
+        // 16x8 PRELU: int16 data, int8 alpha (LiteRT reads alpha as int8 whatever its declared type).
+        r.Add(BuiltinOperator.PRELU, TensorType.INT16, Int16Prelu.Create);
         foreach (var op in new[]
                  {
                      BuiltinOperator.RELU, BuiltinOperator.RELU6, BuiltinOperator.RELU_N1_TO_1, BuiltinOperator.LEAKY_RELU,
@@ -38,9 +39,9 @@ internal static class Registrations
         {
             r.Add(op, Int8And16, LookupTable.Create);
         }
-        // 8-bit only: LiteRT's int16 LOGISTIC/TANH use gemmlowp's fixed-point approximations, not the exact function.
-        r.Add(BuiltinOperator.LOGISTIC, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
-        r.Add(BuiltinOperator.TANH, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
+        // 8-bit: the function rounded to the output scale; int16: TFLite's sigmoid table with interpolation.
+        r.Add(BuiltinOperator.LOGISTIC, Int8And16, LookupTable.Create);
+        r.Add(BuiltinOperator.TANH, Int8And16, LookupTable.Create);
         r.Add(BuiltinOperator.HARD_SWISH, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
         r.Add(BuiltinOperator.QUANTIZE, Int8And16, Quantize.Create);
         r.Add(BuiltinOperator.SOFTMAX, Int8And16, Softmax.Create);
