@@ -24,8 +24,8 @@ internal static class IntegerKernels
         BuiltinOperator.CONCATENATION, BuiltinOperator.RESHAPE, BuiltinOperator.SQUEEZE, BuiltinOperator.EXPAND_DIMS,
         BuiltinOperator.PAD, BuiltinOperator.PADV2, BuiltinOperator.RELU, BuiltinOperator.RELU6, BuiltinOperator.RELU_N1_TO_1,
         BuiltinOperator.LEAKY_RELU, BuiltinOperator.PRELU, BuiltinOperator.HARD_SWISH, BuiltinOperator.LOGISTIC, BuiltinOperator.TANH,
-        BuiltinOperator.SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR, BuiltinOperator.RESIZE_NEAREST_NEIGHBOR,
-        BuiltinOperator.DEPTH_TO_SPACE, BuiltinOperator.SPACE_TO_DEPTH, BuiltinOperator.TRANSPOSE, BuiltinOperator.SLICE,
+        BuiltinOperator.SOFTMAX, BuiltinOperator.LOG_SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR,
+        BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, BuiltinOperator.DEPTH_TO_SPACE, BuiltinOperator.SPACE_TO_DEPTH, BuiltinOperator.TRANSPOSE, BuiltinOperator.SLICE,
         BuiltinOperator.STRIDED_SLICE, BuiltinOperator.SPLIT, BuiltinOperator.SPLIT_V, BuiltinOperator.GATHER, BuiltinOperator.MAXIMUM,
         BuiltinOperator.MINIMUM, BuiltinOperator.L2_NORMALIZATION, BuiltinOperator.REDUCE_MAX,
     ];
