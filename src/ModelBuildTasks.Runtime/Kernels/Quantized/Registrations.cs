@@ -21,7 +21,7 @@ internal static class Registrations
         r.Add(BuiltinOperator.FULLY_CONNECTED, Int8And16, FullyConnected.Create);
         r.Add(BuiltinOperator.DEPTHWISE_CONV_2D, Int8And16, DepthwiseConv2D.Create);
         r.Add(BuiltinOperator.TRANSPOSE_CONV, Int8And16, TransposeConv.Create);
-        r.Add(BuiltinOperator.BATCH_MATMUL, TensorType.INT8, BatchMatMul.Create);
+        r.Add(BuiltinOperator.BATCH_MATMUL, [TensorType.INT8, TensorType.INT16, TensorType.INT32], BatchMatMul.Create);
         foreach (var op in new[]
                  {
                      BuiltinOperator.ADD, BuiltinOperator.SUB, BuiltinOperator.MUL, BuiltinOperator.MAXIMUM, BuiltinOperator.MINIMUM,

@@ -1,0 +1,79 @@
+using ModelBuildTasks.Model.Schema;
+
+namespace ModelBuildTasks.Runtime.Tests.Quantized;
+
+/// <summary>
+/// BATCH_MATMUL beyond int8 → int8 against LiteRT: int16 × int16 and int16 × int8 → int16 (16x8), and int8 × int8
+/// → int32, with broadcast batch dimensions and both adjoint flags.
+/// </summary>
+[TestClass]
+public sealed class BatchMatMulIntegerTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private static readonly (int[] A, int[] B, int[] Out, bool AdjX, bool AdjY)[] Shapes =
+    [
+        ([2, 5, 12], [2, 12, 7], [2, 5, 7], false, false),
+        ([3, 1, 4, 9], [2, 9, 6], [3, 2, 4, 6], false, false),
+        ([2, 12, 5], [2, 7, 12], [2, 5, 7], true, true),
+        ([1, 33, 64], [64, 17], [1, 33, 17], false, false),
+    ];
+
+    private static BuiltinOptionsUnion Options(bool adjX, bool adjY) =>
+        BuiltinOptionsUnion.FromBatchMatMulOptions(new BatchMatMulOptionsT { AdjX = adjX, AdjY = adjY });
+
+    [TestMethod]
+    [DataRow(TensorType.INT16)]
+    [DataRow(TensorType.INT8)]
+    public void Int16BatchMatMulIsBitExactWithLiteRT(TensorType rightType)
+    {
+        var b = new QuantModelBuilder(61);
+        foreach (var (shapeA, shapeB, outShape, adjX, adjY) in Shapes)
+        {
+            var k = adjX ? shapeA[^2] : shapeA[^1];
+            var x = b.Input(TensorType.INT16, shapeA, 0.0005f, 0);
+            var rightScale = rightType == TensorType.INT16 ? 0.0004f : 0.02f;
+            var y = b.Input(rightType, shapeB, rightScale, 0);
+            var typical = Math.Sqrt(k) * 18918 * (rightType == TensorType.INT16 ? 18918 : 74);
+            var z = b.Output($"BATCH_MATMUL int16 x {rightType} {string.Join("x", shapeA)} · {string.Join("x", shapeB)} adj {adjX}/{adjY}",
+                TensorType.INT16, outShape, (float)(typical * 0.0005 * rightScale / 20000), 0);
+            b.Op(BuiltinOperator.BATCH_MATMUL, rightType == TensorType.INT16 ? 3 : 4, Options(adjX, adjY), [x, y], z);
+        }
+        // A constant right operand, as the 16x8 quantizer writes a constant matrix.
+        var (lo, hi) = QuantModelBuilder.Range(rightType);
+        var values = new long[24 * 10];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = b.Random.Next(lo + 1, hi + 1);
+        }
+        var constScale = rightType == TensorType.INT16 ? 0.0004f : 0.02f;
+        var w = b.Const(rightType, [24, 10], values, QuantModelBuilder.Quant(constScale, 0));
+        var a = b.Input(TensorType.INT16, [3, 24], 0.0005f, 0);
+        var outScale = (float)(Math.Sqrt(24) * 18918 * (rightType == TensorType.INT16 ? 18918 : 74) * 0.0005 * constScale / 20000);
+        b.Op(BuiltinOperator.BATCH_MATMUL, rightType == TensorType.INT16 ? 3 : 4, Options(false, false), [a, w],
+            b.Output($"BATCH_MATMUL int16 x constant {rightType}", TensorType.INT16, [3, 10], outScale, 0));
+        foreach (var r in Agreement.Measure(b, TestContext))
+        {
+            Assert.AreEqual(1.0, r.ExactFraction, r.ToString());
+        }
+    }
+
+    [TestMethod]
+    public void Int8ToInt32BatchMatMulIsExactWithLiteRT()
+    {
+        var b = new QuantModelBuilder(62);
+        foreach (var (shapeA, shapeB, outShape, adjX, adjY) in Shapes)
+        {
+            // Non-zero zero points: the int32 form multiplies the raw values (TFLite ignores them there).
+            var x = b.Input(TensorType.INT8, shapeA, 0.05f, 3);
+            var y = b.Input(TensorType.INT8, shapeB, 0.04f, -2);
+            var z = b.Output($"BATCH_MATMUL int8 -> int32 {string.Join("x", shapeA)} · {string.Join("x", shapeB)} adj {adjX}/{adjY}",
+                TensorType.INT32, outShape, 0.002f, 0);
+            b.Op(BuiltinOperator.BATCH_MATMUL, 4, Options(adjX, adjY), [x, y], z);
+        }
+        foreach (var r in Agreement.Measure(b, TestContext))
+        {
+            Assert.AreEqual(1.0, r.ExactFraction, r.ToString());
+        }
+    }
+}
