@@ -1,3 +1,4 @@
+using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Schema;
 
 namespace ModelBuildTasks.Optimization.FullInteger;
@@ -39,6 +40,7 @@ internal static class IntegerKernels
         BuiltinOperator.CONCATENATION, BuiltinOperator.RESHAPE, BuiltinOperator.SQUEEZE, BuiltinOperator.EXPAND_DIMS,
         BuiltinOperator.PAD, BuiltinOperator.PADV2, BuiltinOperator.RELU, BuiltinOperator.RELU6, BuiltinOperator.LEAKY_RELU,
         BuiltinOperator.SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR, BuiltinOperator.LOGISTIC, BuiltinOperator.TANH,
+        BuiltinOperator.PRELU, BuiltinOperator.BATCH_MATMUL,
         BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, BuiltinOperator.TRANSPOSE, BuiltinOperator.SLICE, BuiltinOperator.STRIDED_SLICE,
         BuiltinOperator.SPLIT, BuiltinOperator.GATHER, BuiltinOperator.MAXIMUM, BuiltinOperator.MINIMUM, BuiltinOperator.REDUCE_MAX,
     ];
@@ -50,6 +52,21 @@ internal static class IntegerKernels
         Kind.Int16 => Int16.Contains(op),
         _ => true,
     };
+
+    /// <summary>
+    /// Why <paramref name="op"/> cannot use its <paramref name="kind"/> kernel although the op has one, or null:
+    /// 16x8 PRELU reads alpha as int8 (a weight), so alpha must be a constant the quantizer can make int8.
+    /// </summary>
+    public static string? Restriction(Operator op, Kind kind) => (op.Code.Builtin, kind) switch
+    {
+        (BuiltinOperator.PRELU, Kind.Int16) when op.Inputs.Count < 2 || op.Inputs[1] is not { IsConstant: true } =>
+            "int16 PRELU needs a constant alpha",
+        _ => null,
+    };
+
+    /// <summary>The kind a constant input of an op computing in <paramref name="kind"/> is quantized to.</summary>
+    public static Kind ConstantKind(BuiltinOperator op, int index, Kind kind) =>
+        op == BuiltinOperator.PRELU && index == 1 && kind == Kind.Int16 ? Kind.Int8 : kind;
 
     /// <summary>Ops whose integer kernels require input and output to share scale and zero point.</summary>
     public static bool IsSameScale(BuiltinOperator op) => op is
