@@ -46,7 +46,7 @@ internal static class Registrations
         r.Add(BuiltinOperator.QUANTIZE, Int8And16, Quantize.Create);
         r.Add(BuiltinOperator.SOFTMAX, Int8And16, Softmax.Create);
         r.Add(BuiltinOperator.LOG_SOFTMAX, [TensorType.INT8, TensorType.UINT8], LogSoftmax.Create);
-        r.Add(BuiltinOperator.L2_NORMALIZATION, TensorType.INT8, L2Normalization.Create);
+        r.Add(BuiltinOperator.L2_NORMALIZATION, [TensorType.INT8, TensorType.UINT8], L2Normalization.Create);
         r.Add(BuiltinOperator.MEAN, Int8And16, Mean.Create);
         r.Add(BuiltinOperator.SUM, Int8And16, Mean.Create);
         r.Add(BuiltinOperator.RESIZE_BILINEAR, Int8And16, ResizeBilinear.Create);
