@@ -112,11 +112,17 @@ internal sealed unsafe class LookupTable : Kernel
         s.Require(x.ZeroPoint == 0 && y.ZeroPoint == 0, $"int16 {name} needs zero point 0 on input and output");
         s.Require(Log2(y.Scale) is { } outLog2 && outLog2 == -15 && (tanh || y.Scale == 1f / 32768),
             $"int16 {name} needs the output scale 1/32768, not {y.Scale}");
-        // A power-of-two input scale (2^-12, or 2^-11 for tanh) sends LiteRT to gemmlowp's fixed-point approximation
-        // instead of the table; that path differs from the table by up to 12 steps and is not implemented here.
-        if (Log2(x.Scale) is { } log2 && (log2 == -12 || (tanh && log2 == -11)))
+        // A power-of-two input scale (2^-12, or 2^-11 for tanh) sends LiteRT to gemmlowp's fixed-point functions
+        // instead of the table (they differ by up to 12 steps).
+        if (Log2(x.Scale) is -12)
         {
-            throw s.Unsupported($"int16 {name} with the power-of-two input scale 2^{log2} (LiteRT's gemmlowp path) is not supported");
+            return tanh
+                ? new LookupTable(s, GemmlowpInt16.Tanh)
+                : new LookupTable(s, GemmlowpInt16.Logistic);
+        }
+        if (tanh && Log2(x.Scale) is -11)
+        {
+            return new LookupTable(s, q => GemmlowpInt16.Tanh(GemmlowpInt16.Double(q)));
         }
         var (multiplier, shift) = Compute.Quantized.Int16Sigmoid.InputRescale(x.Scale);
         return tanh
