@@ -75,6 +75,19 @@ public sealed class IntegerKernelTableTests
         MatchesLiteRt(model, LogSoftmaxHead());
     }
 
+    [TestMethod]
+    public void Int16x8PreluWithAGraphInputAlphaStaysFloat()
+    {
+        var g = new Graph();
+        var x = g.Input([1, 4, 4, 4]);
+        var alpha = g.Input([4]);
+        g.Output(g.Op(BuiltinOperator.PRELU, null, [x, alpha], [1, 4, 4, 4]));
+        var result = Optimizer.Optimize(g.Model, OptimizationOptions.For(Optimization.Int16x8), Samples.Seeded(g.Model, 2));
+        var prelu = result.Model.Main.Operators.Single(o => o.Code.Builtin == BuiltinOperator.PRELU);
+        Assert.AreEqual(TensorType.FLOAT32, prelu.Outputs[0]!.Type);
+        StringAssert.Contains(string.Join("\n", result.FullInteger!.FloatOperators), "int16 PRELU needs a constant alpha");
+    }
+
     private static ModelGraph Quantize(ModelGraph model, Optimization scheme)
     {
         var bytes = ModelWriter.ToBytes(Optimizer.Optimize(model, OptimizationOptions.For(scheme), Samples.Seeded(model, 4)).Model);
@@ -116,7 +129,7 @@ public sealed class IntegerKernelTableTests
 
         public Tensor Input(int[] shape)
         {
-            var t = main.AddTensor(new Tensor("input", TensorType.FLOAT32, shape) { HasRank = true });
+            var t = main.AddTensor(new Tensor($"input_{main.Inputs.Count}", TensorType.FLOAT32, shape) { HasRank = true });
             main.Inputs.Add(t);
             return t;
         }
