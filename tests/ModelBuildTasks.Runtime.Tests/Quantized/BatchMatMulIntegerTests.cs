@@ -76,4 +76,33 @@ public sealed class BatchMatMulIntegerTests
             Assert.AreEqual(1.0, r.ExactFraction, r.ToString());
         }
     }
+
+    [TestMethod]
+    public void HybridBatchMatMulMatchesLiteRT()
+    {
+        var b = new QuantModelBuilder(63);
+        foreach (var (shapeA, shapeB, outShape, adjX, adjY, perColumn) in new (int[], int[], int[], bool, bool, bool)[]
+                 {
+                     ([2, 5, 12], [12, 7], [2, 5, 7], false, false, false),
+                     ([3, 1, 4, 9], [2, 9, 6], [3, 2, 4, 6], false, false, true),
+                     ([2, 12, 5], [2, 7, 12], [2, 5, 7], true, true, false),
+                     ([1, 33, 64], [64, 17], [1, 33, 17], false, false, true),
+                 })
+        {
+            var x = b.FloatInput(shapeA, -2f, 3f);
+            var n = outShape[^1];
+            var values = new long[shapeB.Aggregate(1, (p, d) => p * d)];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = b.Random.Next(-127, 128);
+            }
+            var scales = Enumerable.Range(0, perColumn ? n : 1).Select(i => 0.01f + 0.002f * i).ToArray();
+            var quantization = perColumn ? Model.TensorQuantization.PerAxis(scales, new long[n], shapeB.Length - 1) : QuantModelBuilder.Quant(scales[0], 0);
+            var w = b.Const(TensorType.INT8, shapeB, values, quantization);
+            var z = b.Output($"BATCH_MATMUL hybrid {string.Join("x", shapeA)} · {string.Join("x", shapeB)} adj {adjX}/{adjY}{(perColumn ? " per column" : "")}",
+                TensorType.FLOAT32, outShape);
+            b.Op(BuiltinOperator.BATCH_MATMUL, 4, Options(adjX, adjY), [x, w], z);
+        }
+        Agreement.Check(b, TestContext);
+    }
 }

@@ -22,6 +22,8 @@ internal static class Registrations
         r.Add(BuiltinOperator.DEPTHWISE_CONV_2D, Int8And16, DepthwiseConv2D.Create);
         r.Add(BuiltinOperator.TRANSPOSE_CONV, Int8And16, TransposeConv.Create);
         r.Add(BuiltinOperator.BATCH_MATMUL, [TensorType.INT8, TensorType.INT16, TensorType.INT32], BatchMatMul.Create);
+        r.Add(BuiltinOperator.BATCH_MATMUL, TensorType.FLOAT32,
+            s => s.Input(1).Type == TensorType.INT8 ? HybridBatchMatMul.Create(s) : Float32.BatchMatMul.Create(s));
         foreach (var op in new[]
                  {
                      BuiltinOperator.ADD, BuiltinOperator.SUB, BuiltinOperator.MUL, BuiltinOperator.MAXIMUM, BuiltinOperator.MINIMUM,
