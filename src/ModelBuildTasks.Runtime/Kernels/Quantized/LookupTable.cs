@@ -7,8 +7,9 @@ namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 /// Elementwise integer functions of one input — RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH,
 /// HARD_SWISH and requantizing QUANTIZE — as a lookup table built at load: 256 entries for 8-bit inputs, 65 536
 /// for int16. Each entry is computed with the op's own TFLite arithmetic (fixed-point rescaling for the ReLU
-/// family and requantization, float evaluation rounded to the output scale for LOGISTIC/TANH as TFLite's 8-bit
-/// kernels do), so running the op is a single load per element.
+/// family and requantization, float evaluation rounded to the output scale for 8-bit LOGISTIC/TANH, the sigmoid
+/// table or gemmlowp's fixed point for int16 LOGISTIC/TANH, 16-bit fixed point for HARD_SWISH), so running the op
+/// is a single load per element.
 /// </summary>
 internal sealed unsafe class LookupTable : Kernel
 {
@@ -63,7 +64,7 @@ internal sealed unsafe class LookupTable : Kernel
             BuiltinOperator.LEAKY_RELU => LeakyRelu(s, qx, qy, s.Options<LeakyReluOptionsT>().Alpha),
             BuiltinOperator.LOGISTIC => FromFloat(s, qx, qy, v => 1f / (1f + MathF.Exp(-v))),
             BuiltinOperator.TANH => FromFloat(s, qx, qy, MathF.Tanh),
-            BuiltinOperator.HARD_SWISH => FromFloat(s, qx, qy, v => v * Math.Min(6f, Math.Max(0f, v + 3f)) / 6f),
+            BuiltinOperator.HARD_SWISH => HardSwish(s, qx, qy),
             BuiltinOperator.QUANTIZE => Requantize(s, qx, qy),
             _ => throw s.Unsupported($"{op} has no integer lookup kernel"),
         };
@@ -136,6 +137,14 @@ internal sealed unsafe class LookupTable : Kernel
         var log2 = MathF.Log(scale) * (1f / MathF.Log(2f));
         var rounded = MathF.Round(log2, MidpointRounding.AwayFromZero);
         return MathF.Abs(log2 - rounded) < 1e-3f ? (int)rounded : null;
+    }
+
+    /// <summary>8-bit HARD_SWISH in TFLite's 16-bit fixed-point arithmetic (<see cref="QuantizedHardSwish"/>).</summary>
+    private static LookupTable HardSwish(KernelSetup s, QuantInfo x, QuantInfo y)
+    {
+        var hardSwish = new QuantizedHardSwish(x.Scale, x.ZeroPoint, y.Scale, y.ZeroPoint);
+        s.Require(hardSwish.OutputShiftIsValid, $"HARD_SWISH needs an output scale at least 1/128 of the input's ({x.Scale} -> {y.Scale})");
+        return new LookupTable(s, q => hardSwish.Apply(q, y.Min, y.Max));
     }
 
     /// <summary>Integer to integer QUANTIZE: out = zp_out + (q − zp_in)·(s_in/s_out) in fixed point.</summary>
