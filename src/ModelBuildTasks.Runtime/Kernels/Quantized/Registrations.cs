@@ -51,6 +51,8 @@ internal static class Registrations
         r.Add(BuiltinOperator.L2_NORMALIZATION, [TensorType.INT8, TensorType.UINT8], L2Normalization.Create);
         r.Add(BuiltinOperator.MEAN, Int8And16, Mean.Create);
         r.Add(BuiltinOperator.SUM, Int8And16, Mean.Create);
+        r.Add(BuiltinOperator.REDUCE_MAX, Int8And16, ReduceExtreme.Create);
+        r.Add(BuiltinOperator.REDUCE_MIN, Int8And16, ReduceExtreme.Create);
         r.Add(BuiltinOperator.RESIZE_BILINEAR, Int8And16, ResizeBilinear.Create);
         r.Add(BuiltinOperator.CONCATENATION, Int8And16, Concatenation.Create);
         r.Add(BuiltinOperator.MAX_POOL_2D, Int8And16, Pool2D.Create);
