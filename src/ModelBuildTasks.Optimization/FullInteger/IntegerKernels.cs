@@ -28,7 +28,7 @@ internal static class IntegerKernels
         BuiltinOperator.SOFTMAX, BuiltinOperator.LOG_SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR,
         BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, BuiltinOperator.DEPTH_TO_SPACE, BuiltinOperator.SPACE_TO_DEPTH, BuiltinOperator.TRANSPOSE, BuiltinOperator.SLICE,
         BuiltinOperator.STRIDED_SLICE, BuiltinOperator.SPLIT, BuiltinOperator.SPLIT_V, BuiltinOperator.GATHER, BuiltinOperator.MAXIMUM,
-        BuiltinOperator.MINIMUM, BuiltinOperator.L2_NORMALIZATION, BuiltinOperator.REDUCE_MAX,
+        BuiltinOperator.MINIMUM, BuiltinOperator.L2_NORMALIZATION, BuiltinOperator.REDUCE_MAX, BuiltinOperator.BATCH_MATMUL,
     ];
 
     // int16 LOGISTIC/TANH: TFLite's table kernels need zero point 0 in and out and the output scale 2^-15, which

@@ -9,7 +9,8 @@ using ModelBuildTasks.TestSupport;
 namespace ModelBuildTasks.Optimization.Tests.RuntimeAgreement;
 
 /// <summary>
-/// The ops added to the quantizer's integer tables (16x8 PRELU, TANH, BATCH_MATMUL, LOGISTIC; int8 LOG_SOFTMAX) are
+/// The ops added to the quantizer's integer tables (16x8 PRELU, TANH, BATCH_MATMUL, LOGISTIC; int8 BATCH_MATMUL and
+/// LOG_SOFTMAX) are
 /// quantized into the form TFLite's kernels need, load and run in LiteRT, and our runtime matches LiteRT on them.
 /// </summary>
 [TestClass]
@@ -60,6 +61,18 @@ public sealed class IntegerKernelTableTests
         var matmul = model.Main.Operators.Single(o => o.Code.Builtin == BuiltinOperator.BATCH_MATMUL);
         Assert.AreEqual(3, matmul.Code.Version);
         Assert.AreEqual(1f / 32768, model.Main.Operators.Single(o => o.Code.Builtin == BuiltinOperator.TANH).Outputs[0]!.Quantization!.Scale[0]);
+        MatchesLiteRt(model, ActivationChain());
+    }
+
+    [TestMethod]
+    public void Int8ActivationChainIsIntegerAndMatchesLiteRt()
+    {
+        var model = Quantize(ActivationChain(), Optimization.Int8);
+        foreach (var op in model.Main.Operators.Where(o => o.Code.Builtin is not (BuiltinOperator.QUANTIZE or BuiltinOperator.DEQUANTIZE)))
+        {
+            Assert.AreEqual(TensorType.INT8, op.Outputs[0]!.Type, $"{op.Code.Builtin} computes in int8");
+        }
+        Assert.AreEqual(2, model.Main.Operators.Single(o => o.Code.Builtin == BuiltinOperator.BATCH_MATMUL).Code.Version);
         MatchesLiteRt(model, ActivationChain());
     }
 

@@ -59,6 +59,30 @@ public sealed class BatchMatMulIntegerTests
     }
 
     [TestMethod]
+    public void Int8BatchMatMulWithAConstantRightOperandIsBitExactWithLiteRT()
+    {
+        var b = new QuantModelBuilder(64);
+        // Zero point 0 takes LiteRT's XNNPACK path (float rescale), others TFLite's fixed-point one.
+        foreach (var (zero, shapeW, adjY) in new (long, int[], bool)[] { (0, [24, 10], false), (-7, [24, 10], false), (0, [2, 10, 24], true), (5, [2, 10, 24], true) })
+        {
+            var values = new long[24 * 10 * (shapeW.Length == 3 ? 2 : 1)];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = b.Random.Next(-128, 128);
+            }
+            var w = b.Const(TensorType.INT8, shapeW, values, QuantModelBuilder.Quant(0.02f, zero));
+            var a = b.Input(TensorType.INT8, [2, 3, 24], 0.05f, 4);
+            b.Op(BuiltinOperator.BATCH_MATMUL, 2, Options(false, adjY), [a, w],
+                b.Output($"BATCH_MATMUL int8 x constant int8 {string.Join("x", shapeW)} zp {zero}", TensorType.INT8, [2, 3, 10],
+                    (float)(Math.Sqrt(24) * 74 * 74 * 0.05 * 0.02 / 40), -3));
+        }
+        foreach (var r in Agreement.Measure(b, TestContext))
+        {
+            Assert.AreEqual(1.0, r.ExactFraction, r.ToString());
+        }
+    }
+
+    [TestMethod]
     public void Int8ToInt32BatchMatMulIsExactWithLiteRT()
     {
         var b = new QuantModelBuilder(62);

@@ -23,6 +23,8 @@ internal sealed unsafe class BatchMatMul : Kernel
     private readonly QuantInfo qx, qy, qz;
     private readonly int multiplier, shift;
     private readonly TensorType aType, bType, outType;
+    /// <summary>XNNPACK's float32 rescale factor, or 0 for TFLite's fixed-point one.</summary>
+    private readonly float floatScale;
     private readonly int x, y, output;
 
     private BatchMatMul(KernelSetup s)
@@ -48,6 +50,12 @@ internal sealed unsafe class BatchMatMul : Kernel
         {
             qz = QuantInfo.Of(s, z);
             (multiplier, shift) = FixedPoint.Quantize((double)qx.Scale * qy.Scale / qz.Scale);
+        }
+        // LiteRT hands int8 BATCH_MATMUL with a constant symmetric right operand to XNNPACK, which rescales the int32
+        // sum in float32 and rounds half to even (a step off the fixed-point path on ~2 % of outputs).
+        if (aType == TensorType.INT8 && outType == TensorType.INT8 && b.IsConstant && qy.ZeroPoint == 0)
+        {
+            floatScale = qx.Scale * qy.Scale / qz.Scale;
         }
         if (aType == TensorType.INT16)
         {
@@ -140,6 +148,11 @@ internal sealed unsafe class BatchMatMul : Kernel
                     if (raw)
                     {
                         value = unchecked((int)total);
+                    }
+                    else if (floatScale != 0)
+                    {
+                        var rescaled = Math.Clamp(unchecked((int)total) * floatScale, qz.Min - qz.ZeroPoint, qz.Max - qz.ZeroPoint);
+                        value = (int)MathF.Round(rescaled, MidpointRounding.ToEven) + qz.ZeroPoint;
                     }
                     else
                     {
