@@ -83,6 +83,18 @@ public sealed class BatchMatMulIntegerTests
     }
 
     [TestMethod]
+    public void PerChannelIntegerRightOperandIsRefusedAtLoad()
+    {
+        var b = new QuantModelBuilder(65);
+        var w = b.Const(TensorType.INT8, [4, 3], new long[12], Model.TensorQuantization.PerAxis([0.1f, 0.2f, 0.3f], new long[3], 1));
+        var a = b.Input(TensorType.INT8, [2, 4], 0.05f, 0);
+        b.Op(BuiltinOperator.BATCH_MATMUL, 2, Options(false, false), [a, w], b.Output("per-channel", TensorType.INT8, [2, 3], 0.1f, 0));
+        var e = Assert.ThrowsExactly<ModelRuntimeException>(() => ModelSession.Load(b.Build()));
+        Assert.AreEqual(RuntimeErrorCodes.UnsupportedOperator, e.Code);
+        StringAssert.Contains(e.Message, "per-channel");
+    }
+
+    [TestMethod]
     public void Int8ToInt32BatchMatMulIsExactWithLiteRT()
     {
         var b = new QuantModelBuilder(62);

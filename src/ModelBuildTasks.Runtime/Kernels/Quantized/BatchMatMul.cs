@@ -42,6 +42,10 @@ internal sealed unsafe class BatchMatMul : Kernel
         s.Require(a.Rank >= 2 && b.Rank >= 2, "operands need at least two dimensions");
         qx = QuantInfo.Of(s, a);
         qy = QuantInfo.Of(s, b);
+        if (b.Quantization is { Scale.Length: > 1 })
+        {
+            throw s.Unsupported($"integer BATCH_MATMUL with a per-channel right operand {b} is not supported");
+        }
         if (outType == TensorType.INT32)
         {
             qz = new QuantInfo(TensorType.INT32, 1, 0);
