@@ -26,13 +26,14 @@ internal static class IntegerKernels
         BuiltinOperator.PAD, BuiltinOperator.PADV2, BuiltinOperator.RELU, BuiltinOperator.RELU6, BuiltinOperator.RELU_N1_TO_1,
         BuiltinOperator.LEAKY_RELU, BuiltinOperator.PRELU, BuiltinOperator.HARD_SWISH, BuiltinOperator.LOGISTIC, BuiltinOperator.TANH,
         BuiltinOperator.SOFTMAX, BuiltinOperator.LOG_SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR,
-        BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, BuiltinOperator.DEPTH_TO_SPACE, BuiltinOperator.SPACE_TO_DEPTH, BuiltinOperator.TRANSPOSE, BuiltinOperator.SLICE,
-        BuiltinOperator.STRIDED_SLICE, BuiltinOperator.SPLIT, BuiltinOperator.SPLIT_V, BuiltinOperator.GATHER, BuiltinOperator.MAXIMUM,
+        BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, BuiltinOperator.DEPTH_TO_SPACE, BuiltinOperator.SPACE_TO_DEPTH,
+        BuiltinOperator.TRANSPOSE, BuiltinOperator.SLICE, BuiltinOperator.STRIDED_SLICE, BuiltinOperator.SPLIT, BuiltinOperator.SPLIT_V, BuiltinOperator.GATHER, BuiltinOperator.MAXIMUM,
         BuiltinOperator.MINIMUM, BuiltinOperator.L2_NORMALIZATION, BuiltinOperator.REDUCE_MAX, BuiltinOperator.BATCH_MATMUL,
     ];
 
-    // int16 LOGISTIC/TANH: TFLite's table kernels need zero point 0 in and out and the output scale 2^-15, which
-    // 16x8's symmetric activations and FixedOutput give them; the runtime matches LiteRT bit for bit on them.
+    // int16 LOGISTIC/TANH: TFLite's kernels need zero point 0 in and out and the output scale 2^-15, which 16x8's
+    // symmetric activations and FixedOutput give them (the "-100 dB" once seen on selfie_segmentation was SQNR against
+    // a float mask of ~1e-12: the int16 logistic's floor is one step, 2^-15). The runtime matches LiteRT bit for bit.
     private static readonly HashSet<BuiltinOperator> Int16 =
     [
         BuiltinOperator.CONV_2D, BuiltinOperator.DEPTHWISE_CONV_2D, BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.TRANSPOSE_CONV,

@@ -54,7 +54,7 @@ internal sealed unsafe class LookupTable : Kernel
         }
         if (x.Type == TensorType.INT16 && op is BuiltinOperator.LOGISTIC or BuiltinOperator.TANH)
         {
-            return Int16Sigmoid(s, qx, qy, op == BuiltinOperator.TANH);
+            return Int16LogisticOrTanh(s, qx, qy, op == BuiltinOperator.TANH);
         }
         return op switch
         {
@@ -104,10 +104,10 @@ internal sealed unsafe class LookupTable : Kernel
     }
 
     /// <summary>
-    /// int16 LOGISTIC/TANH with TFLite's table-and-interpolation arithmetic (<see cref="Compute.Quantized.Int16Sigmoid"/>).
+    /// int16 LOGISTIC/TANH with TFLite's table-and-interpolation arithmetic (<see cref="Int16Sigmoid"/>).
     /// As LiteRT, it needs zero points 0 and the output scale 2^-15.
     /// </summary>
-    private static LookupTable Int16Sigmoid(KernelSetup s, QuantInfo x, QuantInfo y, bool tanh)
+    private static LookupTable Int16LogisticOrTanh(KernelSetup s, QuantInfo x, QuantInfo y, bool tanh)
     {
         var name = tanh ? "TANH" : "LOGISTIC";
         s.Require(x.ZeroPoint == 0 && y.ZeroPoint == 0, $"int16 {name} needs zero point 0 on input and output");
@@ -125,10 +125,10 @@ internal sealed unsafe class LookupTable : Kernel
         {
             return new LookupTable(s, q => GemmlowpInt16.Tanh(GemmlowpInt16.Double(q)));
         }
-        var (multiplier, shift) = Compute.Quantized.Int16Sigmoid.InputRescale(x.Scale);
+        var (multiplier, shift) = Int16Sigmoid.InputRescale(x.Scale);
         return tanh
-            ? new LookupTable(s, q => Compute.Quantized.Int16Sigmoid.Tanh(q, multiplier, shift))
-            : new LookupTable(s, q => Compute.Quantized.Int16Sigmoid.Logistic(q, multiplier, shift));
+            ? new LookupTable(s, q => Int16Sigmoid.Tanh(q, multiplier, shift))
+            : new LookupTable(s, q => Int16Sigmoid.Logistic(q, multiplier, shift));
     }
 
     /// <summary>log2 of a scale when it is a power of two (within TFLite's 1e-3 tolerance), else null.</summary>

@@ -41,7 +41,8 @@ internal static class Registrations
         {
             r.Add(op, Int8And16, LookupTable.Create);
         }
-        // 8-bit: the function rounded to the output scale; int16: TFLite's sigmoid table with interpolation.
+        // 8-bit: the function rounded to the output scale; int16: TFLite's sigmoid table with interpolation (gemmlowp's
+        // fixed point for the power-of-two input scales LiteRT sends there).
         r.Add(BuiltinOperator.LOGISTIC, Int8And16, LookupTable.Create);
         r.Add(BuiltinOperator.TANH, Int8And16, LookupTable.Create);
         r.Add(BuiltinOperator.HARD_SWISH, [TensorType.INT8, TensorType.UINT8], LookupTable.Create);
