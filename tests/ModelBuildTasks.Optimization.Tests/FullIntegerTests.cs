@@ -77,10 +77,13 @@ public sealed class FullIntegerTests
             Assert.IsFalse(add.OptionsAs<AddOptionsT>()!.PotScaleInt16, "16x8 ADD with general scales");
             Assert.AreEqual(3, add.Code.Version);
         }
-        // LOGISTIC stays float in 16x8 (see IntegerKernels), reached through DEQUANTIZE.
+        // int16 LOGISTIC: symmetric input, TFLite's fixed output scale 2^-15.
         var logistic = main.Operators.Single(o => o.Code.Builtin == BuiltinOperator.LOGISTIC);
-        Assert.AreEqual(TensorType.FLOAT32, logistic.Inputs[0]!.Type);
-        StringAssert.Contains(string.Join("\n", result.FullInteger!.FloatOperators), "LOGISTIC");
+        Assert.AreEqual(TensorType.INT16, logistic.Inputs[0]!.Type);
+        Assert.AreEqual(0, logistic.Inputs[0]!.Quantization!.ZeroPoint[0]);
+        Assert.AreEqual(1f / 32768, logistic.Outputs[0]!.Quantization!.Scale[0]);
+        Assert.AreEqual(0, logistic.Outputs[0]!.Quantization!.ZeroPoint[0]);
+        Assert.IsFalse(string.Join("\n", result.FullInteger!.FloatOperators).Contains("LOGISTIC", StringComparison.Ordinal));
     }
 
     [TestMethod]

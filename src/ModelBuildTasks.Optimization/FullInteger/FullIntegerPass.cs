@@ -82,6 +82,10 @@ internal static class FullIntegerPass
         {
             return $"no {(kind == Kind.Int16 ? "int16" : "int8")} kernel";
         }
+        if (IntegerKernels.Restriction(op, kind) is { } restriction)
+        {
+            return restriction;
+        }
         if (op.Outputs.Any(t => t is not null && t.Type != TensorType.FLOAT32) || op.Outputs.All(t => t is null))
         {
             return "its outputs are not float32";

@@ -1,3 +1,4 @@
+using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Schema;
 
 namespace ModelBuildTasks.Optimization.FullInteger;
@@ -24,21 +25,23 @@ internal static class IntegerKernels
         BuiltinOperator.CONCATENATION, BuiltinOperator.RESHAPE, BuiltinOperator.SQUEEZE, BuiltinOperator.EXPAND_DIMS,
         BuiltinOperator.PAD, BuiltinOperator.PADV2, BuiltinOperator.RELU, BuiltinOperator.RELU6, BuiltinOperator.RELU_N1_TO_1,
         BuiltinOperator.LEAKY_RELU, BuiltinOperator.PRELU, BuiltinOperator.HARD_SWISH, BuiltinOperator.LOGISTIC, BuiltinOperator.TANH,
-        BuiltinOperator.SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR, BuiltinOperator.RESIZE_NEAREST_NEIGHBOR,
-        BuiltinOperator.DEPTH_TO_SPACE, BuiltinOperator.SPACE_TO_DEPTH, BuiltinOperator.TRANSPOSE, BuiltinOperator.SLICE,
-        BuiltinOperator.STRIDED_SLICE, BuiltinOperator.SPLIT, BuiltinOperator.SPLIT_V, BuiltinOperator.GATHER, BuiltinOperator.MAXIMUM,
-        BuiltinOperator.MINIMUM, BuiltinOperator.L2_NORMALIZATION, BuiltinOperator.REDUCE_MAX,
+        BuiltinOperator.SOFTMAX, BuiltinOperator.LOG_SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR,
+        BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, BuiltinOperator.DEPTH_TO_SPACE, BuiltinOperator.SPACE_TO_DEPTH,
+        BuiltinOperator.TRANSPOSE, BuiltinOperator.SLICE, BuiltinOperator.STRIDED_SLICE, BuiltinOperator.SPLIT, BuiltinOperator.SPLIT_V, BuiltinOperator.GATHER, BuiltinOperator.MAXIMUM,
+        BuiltinOperator.MINIMUM, BuiltinOperator.L2_NORMALIZATION, BuiltinOperator.REDUCE_MAX, BuiltinOperator.BATCH_MATMUL,
     ];
 
-    // LOGISTIC and TANH are left out of 16x8 on purpose: LiteRT's int16 kernels returned outputs far off (-100 dB SQNR)
-    // on selfie_segmentation's mask logits in the oracle; they stay float between DEQUANTIZE/QUANTIZE until understood.
+    // int16 LOGISTIC/TANH: TFLite's kernels need zero point 0 in and out and the output scale 2^-15, which 16x8's
+    // symmetric activations and FixedOutput give them (the "-100 dB" once seen on selfie_segmentation was SQNR against
+    // a float mask of ~1e-12: the int16 logistic's floor is one step, 2^-15). The runtime matches LiteRT bit for bit.
     private static readonly HashSet<BuiltinOperator> Int16 =
     [
         BuiltinOperator.CONV_2D, BuiltinOperator.DEPTHWISE_CONV_2D, BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.TRANSPOSE_CONV,
         BuiltinOperator.ADD, BuiltinOperator.SUB, BuiltinOperator.MUL, BuiltinOperator.AVERAGE_POOL_2D, BuiltinOperator.MAX_POOL_2D,
         BuiltinOperator.CONCATENATION, BuiltinOperator.RESHAPE, BuiltinOperator.SQUEEZE, BuiltinOperator.EXPAND_DIMS,
         BuiltinOperator.PAD, BuiltinOperator.PADV2, BuiltinOperator.RELU, BuiltinOperator.RELU6, BuiltinOperator.LEAKY_RELU,
-        BuiltinOperator.SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR,
+        BuiltinOperator.SOFTMAX, BuiltinOperator.MEAN, BuiltinOperator.RESIZE_BILINEAR, BuiltinOperator.LOGISTIC, BuiltinOperator.TANH,
+        BuiltinOperator.PRELU, BuiltinOperator.BATCH_MATMUL,
         BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, BuiltinOperator.TRANSPOSE, BuiltinOperator.SLICE, BuiltinOperator.STRIDED_SLICE,
         BuiltinOperator.SPLIT, BuiltinOperator.GATHER, BuiltinOperator.MAXIMUM, BuiltinOperator.MINIMUM, BuiltinOperator.REDUCE_MAX,
     ];
@@ -50,6 +53,21 @@ internal static class IntegerKernels
         Kind.Int16 => Int16.Contains(op),
         _ => true,
     };
+
+    /// <summary>
+    /// Why <paramref name="op"/> cannot use its <paramref name="kind"/> kernel although the op has one, or null:
+    /// 16x8 PRELU reads alpha as int8 (a weight), so alpha must be a constant the quantizer can make int8.
+    /// </summary>
+    public static string? Restriction(Operator op, Kind kind) => (op.Code.Builtin, kind) switch
+    {
+        (BuiltinOperator.PRELU, Kind.Int16) when op.Inputs.Count < 2 || op.Inputs[1] is not { IsConstant: true } =>
+            "int16 PRELU needs a constant alpha",
+        _ => null,
+    };
+
+    /// <summary>The kind a constant input of an op computing in <paramref name="kind"/> is quantized to.</summary>
+    public static Kind ConstantKind(BuiltinOperator op, int index, Kind kind) =>
+        op == BuiltinOperator.PRELU && index == 1 && kind == Kind.Int16 ? Kind.Int8 : kind;
 
     /// <summary>Ops whose integer kernels require input and output to share scale and zero point.</summary>
     public static bool IsSameScale(BuiltinOperator op) => op is

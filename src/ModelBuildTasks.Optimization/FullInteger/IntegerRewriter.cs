@@ -179,8 +179,10 @@ internal sealed class IntegerRewriter(
             }
             else
             {
-                var q = groups.Params(c, kind);
-                Replace(op, i, c, IntegerKernels.TypeOf(kind), QuantizeValues(c, q, kind), q, $"float32 -> {TensorTypes.Name(IntegerKernels.TypeOf(kind))} constant");
+                var constantKind = IntegerKernels.ConstantKind(op.Code.Builtin, i, kind);
+                var q = groups.Params(c, constantKind);
+                Replace(op, i, c, IntegerKernels.TypeOf(constantKind), QuantizeValues(c, q, constantKind), q,
+                    $"float32 -> {TensorTypes.Name(IntegerKernels.TypeOf(constantKind))} constant");
             }
         }
     }

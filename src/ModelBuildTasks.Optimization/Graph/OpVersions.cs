@@ -69,6 +69,10 @@ public static class OperatorVersions
                 if (op.OptionsAs<TransposeConvOptionsT>() is { FusedActivationFunction: not ActivationFunctionType.NONE }) return 4;
                 if (op.Inputs.Count == 4 && op.Inputs[3] is not null) return 3;
                 return TypeOf(op.Inputs, 1) == TensorType.INT8 ? 2 : 1;
+            case BuiltinOperator.BATCH_MATMUL:
+                if (i16) return 3;
+                if (i8) return 2;
+                return hybrid && op.OptionsAs<BatchMatMulOptionsT>() is { AsymmetricQuantizeInputs: true } ? 4 : 1;
             case BuiltinOperator.DEQUANTIZE:
                 if (in0 is TensorType.INT16 or TensorType.FLOAT16) return 3;
                 if (i8) return op.Inputs[0]!.Quantization is { Scale.Length: > 1 } ? 5 : 2;

@@ -101,7 +101,7 @@ internal static class Agreement
             }
             default:
             {
-                n = type == TensorType.INT16 ? expected.Length / 2 : expected.Length;
+                n = expected.Length / (type switch { TensorType.INT16 => 2, TensorType.INT32 => 4, _ => 1 });
                 for (var i = 0; i < n; i++)
                 {
                     long e = Value(type, expected, i);

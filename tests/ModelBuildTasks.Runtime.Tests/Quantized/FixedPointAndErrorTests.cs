@@ -133,11 +133,11 @@ public sealed class FixedPointAndErrorTests
     {
         var b = new QuantModelBuilder(23);
         var x = b.Input(TensorType.INT16, [8], 1f / 4096, 0);
-        var y = b.Output("logistic", TensorType.INT16, [8], 1f / 32768, 0);
-        b.Op(BuiltinOperator.LOGISTIC, 3, null, [x], y);
+        var y = b.Output("hard swish", TensorType.INT16, [8], 1f / 4096, 0);
+        b.Op(BuiltinOperator.HARD_SWISH, 1, null, [x], y);
         var e = LoadFails(b);
         Assert.AreEqual(RuntimeErrorCodes.UnsupportedOperator, e.Code);
-        StringAssert.Contains(e.Message, "LOGISTIC");
+        StringAssert.Contains(e.Message, "HARD_SWISH");
         StringAssert.Contains(e.Message, "int16");
     }
 }

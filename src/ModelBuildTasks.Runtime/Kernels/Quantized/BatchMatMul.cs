@@ -1,12 +1,16 @@
+using System.Numerics;
+using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Schema;
 using ModelBuildTasks.Runtime.Compute.Quantized;
 
 namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 
 /// <summary>
-/// int8 BATCH_MATMUL: out[..., m, n] = requantize(Σ_k (x[..., m, k] − zp_x)·(y[..., k, n] − zp_y)) with one
+/// Integer BATCH_MATMUL: out[..., m, n] = requantize(Σ_k (x[..., m, k] − zp_x)·(y[..., k, n] − zp_y)) with one
 /// multiplier s_x·s_y/s_out, adj_x / adj_y transposing the operands' last two dimensions and batch dimensions
-/// broadcasting, as TFLite's integer kernel computes it.
+/// broadcasting, as TFLite's integer kernels compute it. int8 × int8 → int8 accumulates in int32 and rescales with
+/// the 32-bit multiplier; int16 × int16 and int16 × int8 → int16 (zero points 0) accumulate in int64 and rescale
+/// with TFLite's 16-bit-mantissa int64 path; int8 × int8 → int32 writes the raw sums of raw products (no zero points).
 /// </summary>
 internal sealed unsafe class BatchMatMul : Kernel
 {
@@ -18,6 +22,9 @@ internal sealed unsafe class BatchMatMul : Kernel
     private readonly long[] xBatchStrides, yBatchStrides;
     private readonly QuantInfo qx, qy, qz;
     private readonly int multiplier, shift;
+    private readonly TensorType aType, bType, outType;
+    /// <summary>XNNPACK's float32 rescale factor, or 0 for TFLite's fixed-point one.</summary>
+    private readonly float floatScale;
     private readonly int x, y, output;
 
     private BatchMatMul(KernelSetup s)
@@ -25,14 +32,39 @@ internal sealed unsafe class BatchMatMul : Kernel
         var a = s.Input(0);
         var b = s.Input(1);
         var z = s.Output(0);
-        s.RequireType(a, TensorType.INT8);
-        s.RequireType(b, TensorType.INT8);
-        s.RequireType(z, TensorType.INT8);
+        (aType, bType, outType) = (a.Type, b.Type, z.Type);
+        var supported = (aType, bType, outType) is (TensorType.INT8, TensorType.INT8, TensorType.INT8 or TensorType.INT32)
+            or (TensorType.INT16, TensorType.INT16 or TensorType.INT8, TensorType.INT16);
+        if (!supported)
+        {
+            throw s.Unsupported($"BATCH_MATMUL {TensorTypes.Name(aType)} x {TensorTypes.Name(bType)} -> {TensorTypes.Name(outType)} has no integer kernel");
+        }
         s.Require(a.Rank >= 2 && b.Rank >= 2, "operands need at least two dimensions");
         qx = QuantInfo.Of(s, a);
         qy = QuantInfo.Of(s, b);
-        qz = QuantInfo.Of(s, z);
-        (multiplier, shift) = FixedPoint.Quantize((double)qx.Scale * qy.Scale / qz.Scale);
+        if (b.Quantization is { Scale.Length: > 1 })
+        {
+            throw s.Unsupported($"integer BATCH_MATMUL with a per-channel right operand {b} is not supported");
+        }
+        if (outType == TensorType.INT32)
+        {
+            qz = new QuantInfo(TensorType.INT32, 1, 0);
+        }
+        else
+        {
+            qz = QuantInfo.Of(s, z);
+            (multiplier, shift) = FixedPoint.Quantize((double)qx.Scale * qy.Scale / qz.Scale);
+        }
+        // LiteRT hands int8 BATCH_MATMUL with a constant symmetric right operand to XNNPACK, which rescales the int32
+        // sum in float32 and rounds half to even (a step off the fixed-point path on ~2 % of outputs).
+        if (aType == TensorType.INT8 && outType == TensorType.INT8 && b.IsConstant && qy.ZeroPoint == 0)
+        {
+            floatScale = qx.Scale * qy.Scale / qz.Scale;
+        }
+        if (aType == TensorType.INT16)
+        {
+            s.Require(qx.ZeroPoint == 0 && qy.ZeroPoint == 0 && qz.ZeroPoint == 0, "int16 BATCH_MATMUL needs zero points 0");
+        }
         var o = s.Options<BatchMatMulOptionsT>();
         (adjX, adjY) = (o.AdjX, o.AdjY);
         m = adjX ? a.Dim(-1) : a.Dim(-2);
@@ -67,12 +99,30 @@ internal sealed unsafe class BatchMatMul : Kernel
 
     public override void Run(RunContext context)
     {
+        switch (aType, bType, outType)
+        {
+            case (TensorType.INT8, _, TensorType.INT8): Run(context, context.P<sbyte>(x), context.P<sbyte>(y), context.P<sbyte>(output)); break;
+            case (TensorType.INT8, _, _): Run(context, context.P<sbyte>(x), context.P<sbyte>(y), context.P<int>(output)); break;
+            case (_, TensorType.INT16, _): Run(context, context.P<short>(x), context.P<short>(y), context.P<short>(output)); break;
+            default: Run(context, context.P<short>(x), context.P<sbyte>(y), context.P<short>(output)); break;
+        }
+    }
+
+    private void Run<TA, TB, TZ>(RunContext context, TA* left, TB* right, TZ* dst)
+        where TA : unmanaged, IBinaryInteger<TA>
+        where TB : unmanaged, IBinaryInteger<TB>
+        where TZ : unmanaged, IBinaryInteger<TZ>
+    {
         long batches = 1;
         foreach (var d in batchShape)
         {
             batches *= d;
         }
-        var dst = context.P<sbyte>(output);
+        var wide = aType == TensorType.INT16;
+        var raw = outType == TensorType.INT32;
+        // The int32 form multiplies raw values: TFLite applies no zero points there.
+        var zeroX = raw ? 0 : qx.ZeroPoint;
+        var zeroY = raw ? 0 : qy.ZeroPoint;
         for (long batch = 0; batch < batches; batch++)
         {
             long ox = 0, oy = 0;
@@ -84,22 +134,39 @@ internal sealed unsafe class BatchMatMul : Kernel
                 ox += i * xBatchStrides[d];
                 oy += i * yBatchStrides[d];
             }
-            var a = context.P<sbyte>(x) + ox;
-            var b = context.P<sbyte>(y) + oy;
+            var a = left + ox;
+            var b = right + oy;
             var z = dst + batch * m * n;
             for (var row = 0; row < m; row++)
             {
                 for (var col = 0; col < n; col++)
                 {
-                    var total = 0;
+                    long total = 0;
                     for (var i = 0; i < k; i++)
                     {
-                        int av = adjX ? a[(long)i * m + row] : a[(long)row * k + i];
-                        int bv = adjY ? b[(long)col * k + i] : b[(long)i * n + col];
-                        total += (av - qx.ZeroPoint) * (bv - qy.ZeroPoint);
+                        var av = IntElements.Get(a, (nint)(adjX ? (long)i * m + row : (long)row * k + i));
+                        var bv = IntElements.Get(b, (nint)(adjY ? (long)col * k + i : (long)i * n + col));
+                        total += (long)(av - zeroX) * (bv - zeroY);
                     }
-                    var scaled = FixedPoint.MultiplyByQuantizedMultiplier(total, multiplier, shift) + qz.ZeroPoint;
-                    z[(long)row * n + col] = (sbyte)Math.Clamp(scaled, qz.Min, qz.Max);
+                    int value;
+                    if (raw)
+                    {
+                        value = unchecked((int)total);
+                    }
+                    else if (floatScale != 0)
+                    {
+                        var rescaled = Math.Clamp(unchecked((int)total) * floatScale, qz.Min - qz.ZeroPoint, qz.Max - qz.ZeroPoint);
+                        value = (int)MathF.Round(rescaled, MidpointRounding.ToEven) + qz.ZeroPoint;
+                    }
+                    else
+                    {
+                        // int8 accumulates in (wrapping) int32 like TFLite; int16 in int64 with the 16-bit-mantissa rescale.
+                        var scaled = wide
+                            ? FixedPoint.MultiplyByQuantizedMultiplier(total, multiplier, shift)
+                            : FixedPoint.MultiplyByQuantizedMultiplier(unchecked((int)total), multiplier, shift);
+                        value = Math.Clamp(scaled + qz.ZeroPoint, qz.Min, qz.Max);
+                    }
+                    IntElements.Set(z, (nint)((long)row * n + col), value);
                 }
             }
         }

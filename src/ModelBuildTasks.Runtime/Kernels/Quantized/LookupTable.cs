@@ -7,8 +7,9 @@ namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 /// Elementwise integer functions of one input — RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, LOGISTIC, TANH,
 /// HARD_SWISH and requantizing QUANTIZE — as a lookup table built at load: 256 entries for 8-bit inputs, 65 536
 /// for int16. Each entry is computed with the op's own TFLite arithmetic (fixed-point rescaling for the ReLU
-/// family and requantization, float evaluation rounded to the output scale for LOGISTIC/TANH as TFLite's 8-bit
-/// kernels do), so running the op is a single load per element.
+/// family and requantization, float evaluation rounded to the output scale for 8-bit LOGISTIC/TANH, the sigmoid
+/// table or gemmlowp's fixed point for int16 LOGISTIC/TANH, 16-bit fixed point for HARD_SWISH), so running the op
+/// is a single load per element.
 /// </summary>
 internal sealed unsafe class LookupTable : Kernel
 {
@@ -51,6 +52,10 @@ internal sealed unsafe class LookupTable : Kernel
         {
             s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
         }
+        if (x.Type == TensorType.INT16 && op is BuiltinOperator.LOGISTIC or BuiltinOperator.TANH)
+        {
+            return Int16LogisticOrTanh(s, qx, qy, op == BuiltinOperator.TANH);
+        }
         return op switch
         {
             BuiltinOperator.RELU => Relu(s, qx, qy, 0f, float.PositiveInfinity),
@@ -59,8 +64,7 @@ internal sealed unsafe class LookupTable : Kernel
             BuiltinOperator.LEAKY_RELU => LeakyRelu(s, qx, qy, s.Options<LeakyReluOptionsT>().Alpha),
             BuiltinOperator.LOGISTIC => FromFloat(s, qx, qy, v => 1f / (1f + MathF.Exp(-v))),
             BuiltinOperator.TANH => FromFloat(s, qx, qy, MathF.Tanh),
-            BuiltinOperator.HARD_SWISH when qx.IsInteger8 && QuantizedHardSwish.Create(qx, qy) is { } hardSwish => new LookupTable(s, hardSwish),
-            BuiltinOperator.HARD_SWISH => FromFloat(s, qx, qy, v => v * Math.Min(6f, Math.Max(0f, v + 3f)) / 6f),
+            BuiltinOperator.HARD_SWISH => HardSwish(s, qx, qy),
             BuiltinOperator.QUANTIZE => Requantize(s, qx, qy),
             _ => throw s.Unsupported($"{op} has no integer lookup kernel"),
         };
@@ -97,6 +101,50 @@ internal sealed unsafe class LookupTable : Kernel
             var rescaled = MathF.Round(f(real) * inverse, MidpointRounding.AwayFromZero);
             return (int)Math.Clamp(rescaled + y.ZeroPoint, y.Min, y.Max);
         });
+    }
+
+    /// <summary>
+    /// int16 LOGISTIC/TANH with TFLite's table-and-interpolation arithmetic (<see cref="Int16Sigmoid"/>).
+    /// As LiteRT, it needs zero points 0 and the output scale 2^-15.
+    /// </summary>
+    private static LookupTable Int16LogisticOrTanh(KernelSetup s, QuantInfo x, QuantInfo y, bool tanh)
+    {
+        var name = tanh ? "TANH" : "LOGISTIC";
+        s.Require(x.ZeroPoint == 0 && y.ZeroPoint == 0, $"int16 {name} needs zero point 0 on input and output");
+        s.Require(Log2(y.Scale) is { } outLog2 && outLog2 == -15 && (tanh || y.Scale == 1f / 32768),
+            $"int16 {name} needs the output scale 1/32768, not {y.Scale}");
+        // A power-of-two input scale (2^-12, or 2^-11 for tanh) sends LiteRT to gemmlowp's fixed-point functions
+        // instead of the table (they differ by up to 12 steps).
+        if (Log2(x.Scale) is -12)
+        {
+            return tanh
+                ? new LookupTable(s, GemmlowpInt16.Tanh)
+                : new LookupTable(s, GemmlowpInt16.Logistic);
+        }
+        if (tanh && Log2(x.Scale) is -11)
+        {
+            return new LookupTable(s, q => GemmlowpInt16.Tanh(GemmlowpInt16.Double(q)));
+        }
+        var (multiplier, shift) = Int16Sigmoid.InputRescale(x.Scale);
+        return tanh
+            ? new LookupTable(s, q => Int16Sigmoid.Tanh(q, multiplier, shift))
+            : new LookupTable(s, q => Int16Sigmoid.Logistic(q, multiplier, shift));
+    }
+
+    /// <summary>log2 of a scale when it is a power of two (within TFLite's 1e-3 tolerance), else null.</summary>
+    private static int? Log2(float scale)
+    {
+        var log2 = MathF.Log(scale) * (1f / MathF.Log(2f));
+        var rounded = MathF.Round(log2, MidpointRounding.AwayFromZero);
+        return MathF.Abs(log2 - rounded) < 1e-3f ? (int)rounded : null;
+    }
+
+    /// <summary>8-bit HARD_SWISH in TFLite's 16-bit fixed-point arithmetic (<see cref="QuantizedHardSwish"/>).</summary>
+    private static LookupTable HardSwish(KernelSetup s, QuantInfo x, QuantInfo y)
+    {
+        var hardSwish = new QuantizedHardSwish(x.Scale, x.ZeroPoint, y.Scale, y.ZeroPoint);
+        s.Require(hardSwish.OutputShiftIsValid, $"HARD_SWISH needs an output scale at least 1/128 of the input's ({x.Scale} -> {y.Scale})");
+        return new LookupTable(s, q => hardSwish.Apply(q, y.Min, y.Max));
     }
 
     /// <summary>Integer to integer QUANTIZE: out = zp_out + (q − zp_in)·(s_in/s_out) in fixed point.</summary>

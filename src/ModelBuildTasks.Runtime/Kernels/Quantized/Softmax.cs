@@ -42,7 +42,8 @@ internal sealed unsafe class Softmax : Kernel
         output = y.Index;
     }
 
-    public static Kernel Create(KernelSetup s) => new Softmax(s);
+    public static Kernel Create(KernelSetup s) =>
+        s.Input(0).Type == TensorType.INT16 ? Int16Softmax.Create(s) : new Softmax(s);
 
     public override void Run(RunContext context)
     {

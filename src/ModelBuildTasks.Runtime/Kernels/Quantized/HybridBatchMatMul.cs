@@ -1,0 +1,151 @@
+using ModelBuildTasks.Model.Schema;
+using ModelBuildTasks.Runtime.Compute.Quantized;
+
+namespace ModelBuildTasks.Runtime.Kernels.Quantized;
+
+/// <summary>
+/// Hybrid (dynamic-range) BATCH_MATMUL: float32 left operand, constant int8 right operand (per-tensor, or per output
+/// column), float32 output. Each left row of K values is quantized to int8 at run time (asymmetric, as for hybrid
+/// FULLY_CONNECTED), multiplied in integers, and scaled back: out = (Σ q·w − offset·Σ w)·s_row·s_w[n].
+/// adj_x / adj_y transpose the operands' last two dimensions; batch dimensions broadcast.
+/// </summary>
+internal sealed unsafe class HybridBatchMatMul : Kernel
+{
+    private const int MaxBatchRank = 4;
+
+    private readonly bool adjX;
+    private readonly int m, n, k;
+    private readonly int[] batchShape;
+    private readonly long[] xBatchStrides, wBatchStrides;
+    /// <summary>The weights per right batch as [n][k] rows widened to int16, with their row sums.</summary>
+    private readonly short[] weights;
+    private readonly long[] rowSums;
+    private readonly float[] columnScales;
+    private readonly int x, output;
+
+    private HybridBatchMatMul(KernelSetup s)
+    {
+        var a = s.Input(0);
+        var b = s.Input(1);
+        var z = s.Output(0);
+        s.RequireType(a, TensorType.FLOAT32);
+        s.RequireType(b, TensorType.INT8);
+        s.RequireType(z, TensorType.FLOAT32);
+        if (b.Constant is not { } data)
+        {
+            throw s.Unsupported($"hybrid BATCH_MATMUL needs a constant int8 right operand, not {b}");
+        }
+        s.Require(a.Rank >= 2 && b.Rank >= 2, "operands need at least two dimensions");
+        var o = s.Options<BatchMatMulOptionsT>();
+        adjX = o.AdjX;
+        var adjY = o.AdjY;
+        m = adjX ? a.Dim(-1) : a.Dim(-2);
+        k = adjX ? a.Dim(-2) : a.Dim(-1);
+        var kb = adjY ? b.Dim(-1) : b.Dim(-2);
+        n = adjY ? b.Dim(-2) : b.Dim(-1);
+        s.Require(k == kb, $"inner dimensions of {a} and {b} differ");
+        var rank = Math.Max(a.Rank, b.Rank) - 2;
+        s.Require(rank <= MaxBatchRank && z.Rank == rank + 2 && z.Dim(-2) == m && z.Dim(-1) == n, $"output {z} does not match");
+        batchShape = new int[rank];
+        xBatchStrides = new long[rank];
+        wBatchStrides = new long[rank];
+        long sa = (long)m * k, sb = (long)k * n;
+        for (var d = rank - 1; d >= 0; d--)
+        {
+            var da = d - (rank - (a.Rank - 2)) >= 0 ? a.Shape[d - (rank - (a.Rank - 2))] : 1;
+            var db = d - (rank - (b.Rank - 2)) >= 0 ? b.Shape[d - (rank - (b.Rank - 2))] : 1;
+            var size = Math.Max(da, db);
+            s.Require((da == size || da == 1) && (db == size || db == 1) && z.Shape[d] == size, $"batch dimensions of {a} and {b} do not broadcast to {z}");
+            batchShape[d] = size;
+            xBatchStrides[d] = da == 1 ? 0 : sa;
+            wBatchStrides[d] = db == 1 ? 0 : sb;
+            sa *= da;
+            sb *= db;
+        }
+
+        var q = b.Quantization;
+        s.Require(q is { Scale.Length: > 0 }, $"right operand {b} has no quantization scale");
+        s.Require(q!.Scale.Length == 1 || q.Scale.Length == n, $"right operand {b} has {q.Scale.Length} scales; expected 1 or {n}");
+        s.Require(q.ZeroPoint.All(zp => zp == 0), $"right operand {b} must be symmetric (zero point 0)");
+        columnScales = new float[n];
+        for (var c = 0; c < n; c++)
+        {
+            columnScales[c] = q.Scale[q.Scale.Length == 1 ? 0 : c];
+        }
+        // Lay each right batch out as n rows of k (transposing unless adj_y), widened for the int16 dot product.
+        var matrices = checked((int)(b.ElementCount / ((long)k * n)));
+        weights = new short[b.ElementCount];
+        rowSums = new long[(long)matrices * n];
+        for (var mat = 0; mat < matrices; mat++)
+        {
+            for (var c = 0; c < n; c++)
+            {
+                long sum = 0;
+                for (var i = 0; i < k; i++)
+                {
+                    var v = (sbyte)data[(long)mat * k * n + (adjY ? (long)c * k + i : (long)i * n + c)];
+                    weights[(long)mat * k * n + (long)c * k + i] = v;
+                    sum += v;
+                }
+                rowSums[(long)mat * n + c] = sum;
+            }
+        }
+        // The quantized row (int16) and, for adj_x, the gathered float row.
+        ScratchBytesPerThread = (long)(k + 16) * sizeof(short) + (long)k * sizeof(float);
+        x = a.Index;
+        output = z.Index;
+    }
+
+    public static Kernel Create(KernelSetup s) => new HybridBatchMatMul(s);
+
+    public override void Run(RunContext context)
+    {
+        long batches = 1;
+        foreach (var d in batchShape)
+        {
+            batches *= d;
+        }
+        var quantized = (short*)context.Scratch(0);
+        var row = (float*)(quantized + k + 16);
+        var src = context.F(x);
+        var dst = context.F(output);
+        fixed (short* w = weights)
+        {
+            for (long batch = 0; batch < batches; batch++)
+            {
+                long ox = 0, ow = 0;
+                var rem = batch;
+                for (var d = batchShape.Length - 1; d >= 0; d--)
+                {
+                    var i = rem % batchShape[d];
+                    rem /= batchShape[d];
+                    ox += i * xBatchStrides[d];
+                    ow += i * wBatchStrides[d];
+                }
+                var a = src + ox;
+                var wb = w + ow;
+                var sums = ow / ((long)k * n) * n;
+                var z = dst + batch * m * n;
+                for (var r = 0; r < m; r++)
+                {
+                    float* values = a + (long)r * k;
+                    if (adjX)
+                    {
+                        // The row is a column of the stored matrix: gather it first.
+                        for (var i = 0; i < k; i++)
+                        {
+                            row[i] = a[(long)i * m + r];
+                        }
+                        values = row;
+                    }
+                    var scale = DynamicQuantization.Asymmetric(values, k, quantized, out var offset);
+                    for (var c = 0; c < n; c++)
+                    {
+                        var dot = IntDot.Dot(quantized, wb + (long)c * k, k) - offset * rowSums[sums + c];
+                        z[(long)r * n + c] = dot * (scale * columnScales[c]);
+                    }
+                }
+            }
+        }
+    }
+}
