@@ -132,6 +132,7 @@ public sealed unsafe class VnniTests
             return Enumerable.Range(0, model.Outputs.Count).Select(i => session.GetOutputBytes(i).ToArray()).ToArray();
         }
 
+        Assert.AreEqual(13L * 11 * 40 * 216 + 7 * 9 * 21 * 33 + 6 * 19 * 70 + 5 * 12 * 30, CompiledModel.Load(bytes).MultiplyAccumulates);
         var int16 = Run(Int8DotPath.Int16Pairs);
         var vnni = Run(Int8DotPath.Vnni);
         Assert.HasCount(4, vnni);

@@ -46,6 +46,7 @@ internal sealed unsafe class Conv2D : Kernel
         packed = vnni is null && x.Type != TensorType.INT16 ? new PackedInt16Weights(weights, g.OutC, k) : null;
         requantizer = ChannelRequantizer.Create(s, x, f, bias, y, o.FusedActivationFunction, weights, g.OutC, k);
         type = x.Type;
+        MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * k;
         padValue = (short)QuantInfo.Of(s, x).ZeroPoint;
         // Four patch rows (8-bit path) of K rounded up to even, plus the panel sums.
         ScratchBytesPerThread = Math.Max((long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short),

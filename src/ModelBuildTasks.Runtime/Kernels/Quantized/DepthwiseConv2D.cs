@@ -50,6 +50,7 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         inputZero = info.ZeroPoint;
         // Per thread: accumulators and one widened input pixel (×multiplier), each OutC ints.
         ScratchBytesPerThread = 2L * (g.OutC + 8) * sizeof(int);
+        MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * g.KH * g.KW;
         input = x.Index;
         output = y.Index;
     }

@@ -49,6 +49,7 @@ internal sealed unsafe class FullyConnected : Kernel
         // LiteRT's 16x8 FULLY_CONNECTED requantizes with the int32 multiplier (unlike its 16x8 convolutions).
         requantizer = ChannelRequantizer.Create(s, x, f, bias, y, o.FusedActivationFunction, weights, n, k, wideRequantize: false);
         type = x.Type;
+        MultiplyAccumulates = (long)rows * n * k;
         ScratchBytesPerThread = Math.Max((long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short),
             (long)VnniInt8Gemm.Rows * VnniInt8Gemm.RowStride(k)) + 64 * sizeof(int) + 64;
         input = x.Index;
