@@ -100,8 +100,11 @@ internal static unsafe class VnniInt8Gemm
 {
     public const int Rows = 4;
 
-    /// <summary>Activation row length in bytes for a reduction of <paramref name="k"/>: whole quads, plus slack.</summary>
-    public static int RowStride(int k) => (k + 3) / 4 * 4 + 32;
+    /// <summary>
+    /// Activation row length in bytes for a reduction of <paramref name="k"/>: whole quads. When k is a multiple of
+    /// four, consecutive rows are contiguous, so a pointwise convolution converts four pixels in one call.
+    /// </summary>
+    public static int RowStride(int k) => (k + 3) / 4 * 4;
 
     /// <summary>sums[r·16 + j] = Σ_k x_r[k]·W[panel·16 + j][k] for r &lt; 4 (rows beyond the real ones repeat row 0).</summary>
     public static void Panel(byte* a0, byte* a1, byte* a2, byte* a3, sbyte* panel, int quads, int* corrections, int* sums)
@@ -172,10 +175,34 @@ internal static unsafe class VnniInt8Gemm
             {
                 (Vector256.Load((byte*)src + i) ^ flip).Store(dst + i);
             }
+            if (i <= n - 16)
+            {
+                (Vector128.Load((byte*)src + i) ^ Vector128.Create((byte)0x80)).Store(dst + i);
+                i += 16;
+            }
         }
         for (; i < n; i++)
         {
             dst[i] = (byte)(((byte*)src)[i] ^ 0x80);
+        }
+    }
+
+    /// <summary>
+    /// Stores 16 requantized values (already clamped to T's range) as T: narrowed in registers for 8-bit T, one
+    /// by one otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store16<T>(int* values, T* dst) where T : unmanaged, IBinaryInteger<T>
+    {
+        if (Vector256.IsHardwareAccelerated && (typeof(T) == typeof(sbyte) || typeof(T) == typeof(byte)))
+        {
+            var shorts = Vector256.Narrow(Vector256.Load(values), Vector256.Load(values + 8));
+            Vector128.Narrow(shorts.GetLower(), shorts.GetUpper()).AsByte().Store((byte*)dst);
+            return;
+        }
+        for (var i = 0; i < 16; i++)
+        {
+            IntElements.Set(dst, i, values[i]);
         }
     }
 

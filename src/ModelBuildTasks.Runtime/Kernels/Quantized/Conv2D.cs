@@ -164,13 +164,27 @@ internal sealed unsafe class Conv2D : Kernel
         var sums = (int*)(rows + VnniInt8Gemm.Rows * stride);
         var pad = VnniInt8Gemm.UnsignedByte<T>(j.Pad);
         var panelBytes = j.Quads * PackedInt8Weights.Columns * 4;
+        ref var g = ref j.G;
+        var pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 &&
+            g.InH == g.OutH && g.InW == g.OutW && k % 4 == 0;
         for (var m = m0; m < m1; m += VnniInt8Gemm.Rows)
         {
             var count = Math.Min(VnniInt8Gemm.Rows, m1 - m);
-            for (var r = 0; r < count; r++)
+            if (pointwise)
             {
-                PatchBytes(ref j.G, input, m + r, pad, rows + r * stride);
-                *(int*)(rows + r * stride + k) = 0;
+                // A 1x1, stride-1 convolution's patches are the input pixels themselves, back to back.
+                VnniInt8Gemm.ToUnsigned(input + (nint)m * k, rows, count * k);
+            }
+            else
+            {
+                for (var r = 0; r < count; r++)
+                {
+                    PatchBytes(ref j.G, input, m + r, pad, rows + r * stride);
+                    for (var i = k; i < stride; i++)
+                    {
+                        rows[r * stride + i] = 0;
+                    }
+                }
             }
             var a1 = rows + (count > 1 ? stride : 0);
             var a2 = rows + (count > 2 ? 2 * stride : 0);
@@ -190,24 +204,31 @@ internal sealed unsafe class Conv2D : Kernel
     {
         var outC = j.G.OutC;
         var c1 = Math.Min(outC, c0 + PackedInt8Weights.Columns);
-        var vector = j.Rq.CanVectorize && Avx2.IsSupported && c1 - c0 == PackedInt8Weights.Columns;
+        // Whole blocks of 8 channels requantize in vectors; the last few channels of a partial panel one by one.
+        var vectorEnd = j.Rq.CanVectorize && Avx2.IsSupported ? c0 + (c1 - c0) / 8 * 8 : c0;
         for (var r = 0; r < count; r++)
         {
             var dst = output + (nint)(m + r) * outC;
             var rowSums = sums + r * PackedInt8Weights.Columns;
-            if (vector)
+            if (vectorEnd - c0 == PackedInt8Weights.Columns)
             {
                 j.Rq.Requantize8(rowSums, c0);
                 j.Rq.Requantize8(rowSums + 8, c0 + 8);
-                for (var c = c0; c < c1; c++)
-                {
-                    IntElements.Set(dst, c, rowSums[c - c0]);
-                }
+                VnniInt8Gemm.Store16(rowSums, dst + c0);
                 continue;
             }
-            for (var c = c0; c < c1; c++)
+            var c = c0;
+            for (; c < vectorEnd; c += 8)
             {
-                IntElements.Set(dst, c, j.Rq.Requantize(rowSums[c - c0], c));
+                j.Rq.Requantize8(rowSums + (c - c0), c);
+            }
+            for (; c < c1; c++)
+            {
+                rowSums[c - c0] = j.Rq.Requantize(rowSums[c - c0], c);
+            }
+            for (c = c0; c < c1; c++)
+            {
+                IntElements.Set(dst, c, rowSums[c - c0]);
             }
         }
     }
@@ -222,9 +243,17 @@ internal sealed unsafe class Conv2D : Kernel
         var b = m / (g.OutW * g.OutH);
         var iy0 = oy * g.StrideH - g.PadTop;
         var ix0 = ox * g.StrideW - g.PadLeft;
+        // With no horizontal dilation and every kx inside the image, a kernel row is one run of KW·c input bytes.
+        var wholeRows = g.DilationW == 1 && ix0 >= 0 && ix0 + g.KW <= g.InW;
         for (var ky = 0; ky < g.KH; ky++)
         {
             var iy = iy0 + ky * g.DilationH;
+            if (wholeRows && (uint)iy < (uint)g.InH)
+            {
+                Unsigned(input + ((nint)((b * g.InH + iy) * g.InW) + ix0) * c, dst, g.KW * c);
+                dst += g.KW * c;
+                continue;
+            }
             for (var kx = 0; kx < g.KW; kx++)
             {
                 var ix = ix0 + kx * g.DilationW;
@@ -234,10 +263,26 @@ internal sealed unsafe class Conv2D : Kernel
                 }
                 else
                 {
-                    VnniInt8Gemm.ToUnsigned(input + ((nint)((b * g.InH + iy) * g.InW) + ix) * c, dst, c);
+                    Unsigned(input + ((nint)((b * g.InH + iy) * g.InW) + ix) * c, dst, c);
                 }
                 dst += c;
             }
+        }
+    }
+
+    /// <summary><see cref="VnniInt8Gemm.ToUnsigned"/>, with short runs (few input channels) done inline.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Unsigned<T>(T* src, byte* dst, int n) where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        if (n >= 16)
+        {
+            VnniInt8Gemm.ToUnsigned(src, dst, n);
+            return;
+        }
+        var flip = typeof(T) == typeof(sbyte) ? (byte)0x80 : (byte)0;
+        for (var i = 0; i < n; i++)
+        {
+            dst[i] = (byte)(((byte*)src)[i] ^ flip);
         }
     }
 

@@ -170,7 +170,10 @@ internal sealed unsafe class FullyConnected : Kernel
         for (var r = 0; r < count; r++)
         {
             VnniInt8Gemm.ToUnsigned(input + (nint)(r0 + r) * j.K, rows + r * stride, j.K);
-            *(int*)(rows + r * stride + j.K) = 0;
+            for (var i = j.K; i < stride; i++)
+            {
+                rows[r * stride + i] = 0;
+            }
         }
         var a1 = rows + (count > 1 ? stride : 0);
         var a2 = rows + (count > 2 ? 2 * stride : 0);
@@ -189,23 +192,31 @@ internal sealed unsafe class FullyConnected : Kernel
         where T : unmanaged, System.Numerics.IBinaryInteger<T>
     {
         var c1 = Math.Min(j.N, c0 + PackedInt16Weights.Columns);
+        // Whole blocks of 8 columns requantize in vectors; the last few columns of a partial panel one by one.
+        var vectorEnd = j.Rq.CanVectorize ? c0 + (c1 - c0) / 8 * 8 : c0;
         for (var r = 0; r < count; r++)
         {
             var dst = output + (nint)(r0 + r) * j.N;
-            var rowSums = sums + r * PackedInt16Weights.Columns;
-            if (j.Rq.CanVectorize && c1 - c0 == PackedInt16Weights.Columns)
+            var rowSums = sums + r * PackedInt8Weights.Columns;
+            if (vectorEnd - c0 == PackedInt8Weights.Columns)
             {
                 j.Rq.Requantize8(rowSums, c0);
                 j.Rq.Requantize8(rowSums + 8, c0 + 8);
-                for (var c = c0; c < c1; c++)
-                {
-                    IntElements.Set(dst, c, rowSums[c - c0]);
-                }
+                VnniInt8Gemm.Store16(rowSums, dst + c0);
                 continue;
             }
-            for (var c = c0; c < c1; c++)
+            var c = c0;
+            for (; c < vectorEnd; c += 8)
             {
-                IntElements.Set(dst, c, j.Rq.Requantize(rowSums[c - c0], c));
+                j.Rq.Requantize8(rowSums + (c - c0), c);
+            }
+            for (; c < c1; c++)
+            {
+                rowSums[c - c0] = j.Rq.Requantize(rowSums[c - c0], c);
+            }
+            for (c = c0; c < c1; c++)
+            {
+                IntElements.Set(dst, c, rowSums[c - c0]);
             }
         }
     }
