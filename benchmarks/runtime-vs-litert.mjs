@@ -85,7 +85,7 @@ function modelFile(m) {
 }
 
 const configs = ['ours1', 'ours2', 'litert', ...(baselineMbt ? ['before1', 'before2'] : [])];
-const results = Object.fromEntries(models.map((m) => [m, {...Object.fromEntries(configs.map((c) => [c, []])), ours1Min: [], litertMin: [], mac: 0}]));
+const results = Object.fromEntries(models.map((m) => [m, {...Object.fromEntries(configs.map((c) => [c, []])), ours1Min: [], litertMin: [], before1Min: [], mac: 0}]));
 const files = Object.fromEntries(models.map((m) => [m, modelFile(m)]));
 const bench = (dll, file, threads) =>
   JSON.parse(run('dotnet', [dll, 'bench', file, '--runs', String(runs), '--threads', String(threads), '--json']));
@@ -111,6 +111,7 @@ for (let r = 0; r < rounds; r++) {
       const b2 = bench(baselineMbt, file, 2);
       results[m].before1.push(b1.medianMs);
       results[m].before2.push(b2.medianMs);
+      results[m].before1Min.push(b1.minMs);
       line += `, baseline ${b1.medianMs} ms (2 threads ${b2.medianMs})`;
     }
     console.error(line);
@@ -128,7 +129,8 @@ const rows = models.map((m) => {
   const gf = (ms) => (2 * r.mac) / (ms * 1e6);
   const [o1min, ltmin] = [best(r.ours1Min), best(r.litertMin)];
   const before = baselineMbt
-    ? ` ${f(best(r.before1))} | ${f(best(r.before2))} | **${f(o1 / best(r.before1))}×** / **${f(o2 / best(r.before2))}×** |`
+    ? ` ${f(best(r.before1))} | ${f(best(r.before2))} | **${f(o1 / best(r.before1))}×** / **${f(o2 / best(r.before2))}×** | ` +
+      `${f(best(r.before1Min))} / ${f(o1min)} = ${f(o1min / best(r.before1Min))}× |`
     : '';
   return `| ${m} | ${f(r.mac / 1e6, 1)} | ${f(lt)} | ${f(o1)} | **${f(o1 / lt)}×** | ${f(o2)} | **${f(o2 / lt)}×** |${before} ` +
     `${f(ltmin)} / ${f(o1min)} = ${f(o1min / ltmin)}× | ${f(gf(lt), 1)} | ${f(gf(o1), 1)} (${f(100 * gf(o1) / peak, 0)} %) |`;
@@ -141,12 +143,13 @@ const made = {none: '', int8: ' Each model was made with `mbt optimize MODEL --o
   'multiply-accumulates (MMAC, counted on the float model), so GOP/s counts 2 integer ops per multiply-accumulate.',
   dynamic: ' Each model was made with `mbt optimize MODEL --optimization dynamic` (int8 weights, float activations; ' +
   'CONV_2D and FULLY_CONNECTED run hybrid kernels that quantize activations on the fly).'}[optimization];
-const beforeHeader = baselineMbt ? ' before 1T ms | before 2T ms | after/before 1T / 2T |' : '';
-const beforeRule = baselineMbt ? '---:|---:|---:|' : '';
+const beforeHeader = baselineMbt ? ' before 1T ms | before 2T ms | after/before 1T / 2T | min: before / after 1T |' : '';
+const beforeRule = baselineMbt ? '---:|---:|---:|---:|' : '';
 const section = `## ${title}
 
 ${rounds} interleaved rounds × ${runs} timed runs per configuration; each figure is the configuration's best round
 median, in milliseconds.${made}${baselineMbt ? ' "before" is the build of mbt from before the VNNI kernels, timed in the same rounds.' : ''}
+The fastest single run of each ("min" columns) is the figure least disturbed by other processes.
 Machine: ${cpu}, ${os.cpus().length} logical CPUs. Load average when the run ended: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')}
 (1, 5, 15 min). ${unit} of one core at the median, with its share of the ${quantized ? 'int8 AVX-VNNI' : 'fp32'} peak (${peak} ${unit}).
 
