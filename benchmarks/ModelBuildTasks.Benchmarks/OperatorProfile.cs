@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Globalization;
+using ModelBuildTasks.Runtime;
+
+namespace ModelBuildTasks.Benchmarks;
+
+/// <summary>
+/// `profile MODEL [--threads N] [--runs N]`: time of each operator type in the managed runtime, as the sum over the
+/// model's operators of each one's fastest run (so a busy machine disturbs it less than whole-run medians).
+/// Inputs are seeded values in [0, 1), as `mbt bench` feeds.
+/// </summary>
+internal static class OperatorProfile
+{
+    public static int Run(string[] args)
+    {
+        if (args.Length < 1)
+        {
+            Console.Error.WriteLine("usage: profile MODEL [--threads N] [--runs N]");
+            return 1;
+        }
+        var threads = Option(args, "--threads", 1);
+        var runs = Option(args, "--runs", 40);
+        using var session = ModelSession.Load(args[0], new SessionOptions { Threads = threads });
+        var random = new Random(12345);
+        for (var i = 0; i < session.Inputs.Count; i++)
+        {
+            if (session.Inputs[i].Type == Model.Schema.TensorType.FLOAT32)
+            {
+                var values = session.GetInput<float>(i);
+                for (var j = 0; j < values.Length; j++)
+                {
+                    values[j] = random.NextSingle();
+                }
+            }
+        }
+        for (var w = 0; w < 5; w++)
+        {
+            session.Run();
+        }
+        var timer = new Timer();
+        session.Observer = timer;
+        for (var r = 0; r < runs; r++)
+        {
+            timer.Last = Stopwatch.GetTimestamp();
+            session.Run();
+        }
+        var byType = new Dictionary<string, (double Ticks, int Count)>();
+        foreach (var (position, ticks) in timer.Fastest)
+        {
+            var key = timer.Names[position];
+            var sum = byType.GetValueOrDefault(key);
+            byType[key] = (sum.Ticks + ticks, sum.Count + 1);
+        }
+        var total = byType.Values.Sum(v => v.Ticks);
+        var ms = 1000.0 / Stopwatch.Frequency;
+        foreach (var (name, (ticks, count)) in byType.OrderByDescending(p => p.Value.Ticks))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-28} {ticks * ms,9:F3} ms {100 * ticks / total,6:F1} %  ×{count}"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"sum of fastest runs {total * ms:F3} ms, {session.Model.MultiplyAccumulates / 1e6:F1} MMAC, {threads} thread(s), {runs} runs"));
+        return 0;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private sealed class Timer : IOperatorObserver
+    {
+        public long Last;
+        public readonly Dictionary<int, long> Fastest = [];
+        public readonly Dictionary<int, string> Names = [];
+
+        public void OnOperatorExecuted(in ObservedOperator op)
+        {
+            var ticks = Stopwatch.GetTimestamp() - Last;
+            Names[op.Position] = $"{op.Code} {op.GetOutputDescriptor(0)?.Type}";
+            Fastest[op.Position] = Fastest.TryGetValue(op.Position, out var best) ? Math.Min(best, ticks) : ticks;
+            Last = Stopwatch.GetTimestamp();
+        }
+    }
+}
