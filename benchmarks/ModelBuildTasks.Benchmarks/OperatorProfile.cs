@@ -44,18 +44,20 @@ internal static class OperatorProfile
             timer.Last = Stopwatch.GetTimestamp();
             session.Run();
         }
-        var byType = new Dictionary<string, (double Ticks, int Count)>();
+        var byType = new Dictionary<string, (double Ticks, int Count, long Macs)>();
         foreach (var (position, ticks) in timer.Fastest)
         {
             var key = timer.Names[position];
             var sum = byType.GetValueOrDefault(key);
-            byType[key] = (sum.Ticks + ticks, sum.Count + 1);
+            byType[key] = (sum.Ticks + ticks, sum.Count + 1, sum.Macs + session.Model.Steps[position].Kernel.MultiplyAccumulates);
         }
         var total = byType.Values.Sum(v => v.Ticks);
         var ms = 1000.0 / Stopwatch.Frequency;
-        foreach (var (name, (ticks, count)) in byType.OrderByDescending(p => p.Value.Ticks))
+        foreach (var (name, (ticks, count, macs)) in byType.OrderByDescending(p => p.Value.Ticks))
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-28} {ticks * ms,9:F3} ms {100 * ticks / total,6:F1} %  ×{count}"));
+            // 2 operations per multiply-accumulate: GFLOP/s for float kernels, GOP/s for integer ones.
+            var rate = macs > 0 ? string.Create(CultureInfo.InvariantCulture, $"  {macs / 1e6,7:F1} MMAC  {2 * macs / (ticks * ms * 1e6),6:F1} G(FL)OP/s") : "";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-28} {ticks * ms,9:F3} ms {100 * ticks / total,6:F1} %  ×{count}{rate}"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"sum of fastest runs {total * ms:F3} ms, {session.Model.MultiplyAccumulates / 1e6:F1} MMAC, {threads} thread(s), {runs} runs"));
