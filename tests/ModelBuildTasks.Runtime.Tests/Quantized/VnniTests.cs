@@ -91,6 +91,14 @@ public sealed unsafe class VnniTests
             Padding = Padding.VALID, StrideH = 1, StrideW = 1, DilationHFactor = 1, DilationWFactor = 1,
             FusedActivationFunction = ActivationFunctionType.RELU6,
         }), [x1, w1, b.Bias(21, 0.02f, scales1, false)], y1);
+        // A one-channel head (too few channels for a panel: one dot product per channel), with padding.
+        var x2 = b.Input(TensorType.INT8, [1, 12, 10, 8], 0.03f, 3);
+        var w2 = b.Weights([1, 3, 3, 8], 0, true, out var scales2);
+        var y2 = b.Output("conv one channel", TensorType.INT8, [1, 12, 10, 1], ConvolutionTests.OutputScale(TensorType.INT8, 0.03f, scales2.Average(), 72), 0);
+        b.Op(BuiltinOperator.CONV_2D, 3, BuiltinOptionsUnion.FromConv2DOptions(new Conv2DOptionsT
+        {
+            Padding = Padding.SAME, StrideH = 1, StrideW = 1, DilationHFactor = 1, DilationWFactor = 1,
+        }), [x2, w2, b.Bias(1, 0.03f, scales2, false)], y2);
         // int8 and uint8 FULLY_CONNECTED with a batch that the packed kernel takes (uint8 weights within ±127 of their zero point).
         var fx = b.Input(TensorType.INT8, [6, 70], 0.05f, -7);
         var fw = b.Weights([19, 70], 0, false, out var fScales);
@@ -132,10 +140,10 @@ public sealed unsafe class VnniTests
             return Enumerable.Range(0, model.Outputs.Count).Select(i => session.GetOutputBytes(i).ToArray()).ToArray();
         }
 
-        Assert.AreEqual(13L * 11 * 40 * 216 + 7 * 9 * 21 * 33 + 6 * 19 * 70 + 5 * 12 * 30, CompiledModel.Load(bytes).MultiplyAccumulates);
+        Assert.AreEqual(13L * 11 * 40 * 216 + 7 * 9 * 21 * 33 + 12 * 10 * 72 + 6 * 19 * 70 + 5 * 12 * 30, CompiledModel.Load(bytes).MultiplyAccumulates);
         var int16 = Run(Int8DotPath.Int16Pairs);
         var vnni = Run(Int8DotPath.Vnni);
-        Assert.HasCount(4, vnni);
+        Assert.HasCount(5, vnni);
         for (var i = 0; i < int16.Length; i++)
         {
             CollectionAssert.AreEqual(int16[i], vnni[i], b.OutputLabels[i]);
