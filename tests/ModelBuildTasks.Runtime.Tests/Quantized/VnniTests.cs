@@ -91,7 +91,7 @@ public sealed unsafe class VnniTests
             Padding = Padding.VALID, StrideH = 1, StrideW = 1, DilationHFactor = 1, DilationWFactor = 1,
             FusedActivationFunction = ActivationFunctionType.RELU6,
         }), [x1, w1, b.Bias(21, 0.02f, scales1, false)], y1);
-        // A one-channel head (too few channels for a panel: one dot product per channel), with padding.
+        // A one-channel head (one lane of a 16-channel panel used), with padding.
         var x2 = b.Input(TensorType.INT8, [1, 12, 10, 8], 0.03f, 3);
         var w2 = b.Weights([1, 3, 3, 8], 0, true, out var scales2);
         var y2 = b.Output("conv one channel", TensorType.INT8, [1, 12, 10, 1], ConvolutionTests.OutputScale(TensorType.INT8, 0.03f, scales2.Average(), 72), 0);

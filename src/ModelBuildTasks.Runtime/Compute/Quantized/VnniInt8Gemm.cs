@@ -157,29 +157,6 @@ internal static unsafe class VnniInt8Gemm
     }
 
     /// <summary>
-    /// One dot product Σ a[i]·w[i] of unsigned activation bytes and signed weight bytes over <paramref name="k32"/>
-    /// elements (a multiple of 32), for layers with too few output channels to fill a panel.
-    /// </summary>
-    public static int Dot(byte* a, sbyte* w, int k32)
-    {
-        if (AvxVnni.IsSupported)
-        {
-            var acc = Vector256<int>.Zero;
-            for (var i = 0; i < k32; i += 32)
-            {
-                acc = AvxVnni.MultiplyWideningAndAdd(acc, Avx.LoadVector256(a + i), Avx.LoadVector256(w + i));
-            }
-            return Vector256.Sum(acc);
-        }
-        var s = 0;
-        for (var i = 0; i < k32; i++)
-        {
-            s += a[i] * w[i];
-        }
-        return s;
-    }
-
-    /// <summary>
     /// Copies <paramref name="n"/> 8-bit activations as the unsigned bytes VPDPBUSD reads: int8 values offset by
     /// 128 (flipping the sign bit), uint8 values unchanged.
     /// </summary>

@@ -17,14 +17,10 @@ internal sealed unsafe class Conv2D : Kernel
 {
     private const int PixelsPerItem = 8;
 
-    /// <summary>Below this many output channels the VNNI path takes one dot product per channel instead of panels.</summary>
-    private const int NarrowChannels = 4;
-
     private readonly ConvGeometry g;
     private readonly short[] weights;
     private readonly PackedInt16Weights? packed;
     private readonly PackedInt8Weights? vnni;
-    private readonly sbyte[]? narrowWeights;
     private readonly ChannelRequantizer requantizer;
     private readonly TensorType type;
     private readonly short padValue;
@@ -46,20 +42,6 @@ internal sealed unsafe class Conv2D : Kernel
         {
             vnni = PackedInt8Weights.TryCreate(weights, g.OutC, k, signedActivations: x.Type == TensorType.INT8);
         }
-        if (vnni is not null && g.OutC < NarrowChannels)
-        {
-            // Too few output channels to fill a 16-channel panel (e.g. a one-channel segmentation head): one dot
-            // product per channel over the weight row, zero-padded to whole 32-byte vectors.
-            var k32 = (k + 31) / 32 * 32;
-            narrowWeights = GC.AllocateArray<sbyte>(g.OutC * k32, pinned: true);
-            for (var c = 0; c < g.OutC; c++)
-            {
-                for (var i = 0; i < k; i++)
-                {
-                    narrowWeights[c * k32 + i] = (sbyte)weights[c * k + i];
-                }
-            }
-        }
         // The int16 panels serve 8-bit activations when VNNI is off or a weight does not fit a signed byte.
         packed = vnni is null && x.Type != TensorType.INT16 ? new PackedInt16Weights(weights, g.OutC, k) : null;
         requantizer = ChannelRequantizer.Create(s, x, f, bias, y, o.FusedActivationFunction, weights, g.OutC, k);
@@ -67,8 +49,8 @@ internal sealed unsafe class Conv2D : Kernel
         MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * k;
         padValue = (short)QuantInfo.Of(s, x).ZeroPoint;
         // Four patch rows (8-bit path) of K rounded up to even, plus the panel sums.
-        ScratchBytesPerThread = Math.Max(Math.Max((long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short),
-            (long)VnniInt8Gemm.Rows * VnniInt8Gemm.RowStride(k)), (k + 31) / 32 * 32) + 64 * sizeof(int) + 64;
+        ScratchBytesPerThread = Math.Max((long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short),
+            (long)VnniInt8Gemm.Rows * VnniInt8Gemm.RowStride(k)) + 64 * sizeof(int) + 64;
         input = x.Index;
         output = y.Index;
     }
@@ -92,7 +74,6 @@ internal sealed unsafe class Conv2D : Kernel
             Vnni = vnni is null ? null : vnni.Data,
             Quads = vnni?.Quads ?? 0,
             Corrections = vnni is null ? null : vnni.Corrections,
-            Narrow = narrowWeights is null ? null : (sbyte*)Unsafe.AsPointer(ref narrowWeights[0]),
             Rq = requantizer.View,
             Type = type,
             Pad = padValue,
@@ -114,7 +95,6 @@ internal sealed unsafe class Conv2D : Kernel
         public sbyte* Vnni;
         public int Quads;
         public int* Corrections;
-        public sbyte* Narrow;
         public RequantizerView Rq;
         public TensorType Type;
         public short Pad;
@@ -183,11 +163,6 @@ internal sealed unsafe class Conv2D : Kernel
         var rows = (byte*)j.Scratch[thread];
         var sums = (int*)(rows + VnniInt8Gemm.Rows * stride);
         var pad = VnniInt8Gemm.UnsignedByte<T>(j.Pad);
-        if (j.Narrow != null)
-        {
-            NarrowVnni(ref j, input, output, m0, m1, thread);
-            return;
-        }
         var panelBytes = j.Quads * PackedInt8Weights.Columns * 4;
         ref var g = ref j.G;
         var pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 &&
@@ -220,29 +195,6 @@ internal sealed unsafe class Conv2D : Kernel
                 var c0 = p * PackedInt8Weights.Columns;
                 VnniInt8Gemm.Panel(rows, a1, a2, a3, j.Vnni + (nint)p * panelBytes, j.Quads, j.Corrections + c0, sums);
                 Store(ref j, output, sums, m, count, c0);
-            }
-        }
-    }
-
-    /// <summary>Fewer than <see cref="NarrowChannels"/> output channels on VNNI: one patch, then one dot product per channel.</summary>
-    private static void NarrowVnni<T>(ref Job j, T* input, T* output, int m0, int m1, int thread)
-        where T : unmanaged, System.Numerics.IBinaryInteger<T>
-    {
-        var k = j.G.KH * j.G.KW * j.G.InC;
-        var k32 = (k + 31) / 32 * 32;
-        var row = (byte*)j.Scratch[thread];
-        new Span<byte>(row + k, k32 - k).Clear();
-        var pad = VnniInt8Gemm.UnsignedByte<T>(j.Pad);
-        var outC = j.G.OutC;
-        var at = PixelPosition.Of(ref j.G, m0);
-        for (var m = m0; m < m1; m++, at.Next(ref j.G))
-        {
-            PatchBytes(ref j.G, input, at, pad, row);
-            var dst = output + (nint)m * outC;
-            for (var c = 0; c < outC; c++)
-            {
-                var sum = VnniInt8Gemm.Dot(row, j.Narrow + (nint)c * k32, k32) - j.Corrections[c];
-                IntElements.Set(dst, c, j.Rq.Requantize(sum, c));
             }
         }
     }
