@@ -6,8 +6,8 @@ namespace ModelBuildTasks.Runtime.Compute.Quantized;
 
 /// <summary>
 /// Dot products of int16 vectors (activations widened once per row, weights widened once at load) for the
-/// integer GEMM. On x86 the multiply-add of adjacent int16 pairs (pmaddwd) yields int32 partial sums, 32 MACs per
-/// instruction with AVX-512BW, 16 with AVX2; elsewhere a scalar loop computes the same exact sums.
+/// integer GEMM. On x86 the multiply-add of adjacent int16 pairs (pmaddwd) yields int32 partial sums, 16 MACs per
+/// instruction with AVX2; elsewhere a scalar loop computes the same exact sums.
 /// </summary>
 internal static unsafe class IntDot
 {
@@ -24,26 +24,7 @@ internal static unsafe class IntDot
     {
         var i = 0;
         int s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        if (Vector512.IsHardwareAccelerated && Avx512BW.IsSupported && k >= 32)
-        {
-            var acc0 = Vector512<int>.Zero;
-            var acc1 = Vector512<int>.Zero;
-            var acc2 = Vector512<int>.Zero;
-            var acc3 = Vector512<int>.Zero;
-            for (; i <= k - 32; i += 32)
-            {
-                var x = Vector512.Load(a + i);
-                acc0 += Avx512BW.MultiplyAddAdjacent(x, Vector512.Load(w0 + i));
-                acc1 += Avx512BW.MultiplyAddAdjacent(x, Vector512.Load(w1 + i));
-                acc2 += Avx512BW.MultiplyAddAdjacent(x, Vector512.Load(w2 + i));
-                acc3 += Avx512BW.MultiplyAddAdjacent(x, Vector512.Load(w3 + i));
-            }
-            s0 = Vector512.Sum(acc0);
-            s1 = Vector512.Sum(acc1);
-            s2 = Vector512.Sum(acc2);
-            s3 = Vector512.Sum(acc3);
-        }
-        if (Avx2.IsSupported && k - i >= 16)
+        if (Avx2.IsSupported && k >= 16)
         {
             var acc0 = Vector256<int>.Zero;
             var acc1 = Vector256<int>.Zero;
@@ -57,10 +38,10 @@ internal static unsafe class IntDot
                 acc2 = Avx2.Add(acc2, Avx2.MultiplyAddAdjacent(x, Avx.LoadVector256(w2 + i)));
                 acc3 = Avx2.Add(acc3, Avx2.MultiplyAddAdjacent(x, Avx.LoadVector256(w3 + i)));
             }
-            s0 += Vector256.Sum(acc0);
-            s1 += Vector256.Sum(acc1);
-            s2 += Vector256.Sum(acc2);
-            s3 += Vector256.Sum(acc3);
+            s0 = Vector256.Sum(acc0);
+            s1 = Vector256.Sum(acc1);
+            s2 = Vector256.Sum(acc2);
+            s3 = Vector256.Sum(acc3);
         }
         for (; i < k; i++)
         {
@@ -82,31 +63,14 @@ internal static unsafe class IntDot
     {
         var i = 0;
         var s = 0;
-        if (Vector512.IsHardwareAccelerated && Avx512BW.IsSupported && k >= 32)
-        {
-            // Two accumulators, so consecutive adds do not wait on each other.
-            var acc0 = Vector512<int>.Zero;
-            var acc1 = Vector512<int>.Zero;
-            for (; i <= k - 64; i += 64)
-            {
-                acc0 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(a + i), Vector512.Load(w + i));
-                acc1 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(a + i + 32), Vector512.Load(w + i + 32));
-            }
-            if (i <= k - 32)
-            {
-                acc0 += Avx512BW.MultiplyAddAdjacent(Vector512.Load(a + i), Vector512.Load(w + i));
-                i += 32;
-            }
-            s = Vector512.Sum(acc0 + acc1);
-        }
-        if (Avx2.IsSupported && k - i >= 16)
+        if (Avx2.IsSupported && k >= 16)
         {
             var acc = Vector256<int>.Zero;
             for (; i <= k - 16; i += 16)
             {
                 acc = Avx2.Add(acc, Avx2.MultiplyAddAdjacent(Avx.LoadVector256(a + i), Avx.LoadVector256(w + i)));
             }
-            s += Vector256.Sum(acc);
+            s = Vector256.Sum(acc);
         }
         for (; i < k; i++)
         {
