@@ -2,7 +2,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace ModelBuildTasks.Runtime.Compute.Quantized;
 
-// net8.0's reference assembly marks AvxVnni as a preview API (it is stable from .NET 9 on, with the same
+// net8.0's reference assembly marks AvxVnni as a preview API (.NET 10's does not, with the same
 // signatures). The attribute only drives this compile-time check: the JIT of .NET 8 and later runs it alike.
 #pragma warning disable CA2252
 
