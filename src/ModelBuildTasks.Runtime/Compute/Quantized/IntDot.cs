@@ -12,10 +12,11 @@ namespace ModelBuildTasks.Runtime.Compute.Quantized;
 internal static unsafe class IntDot
 {
     /// <summary>
-    /// Longest run whose int32 partial sums cannot overflow for 16-bit activations: each pmaddwd lane adds at most
-    /// 2·32768·128 = 2^23 per step, so 2^31 / 2^23 = 256 steps of 16 elements; half that leaves a margin.
+    /// Longest run whose int32 sum cannot overflow for 16-bit activations and 8-bit weights: each product is at most
+    /// 32768·128 = 2^22 in magnitude and the run's total (not only each lane's) must stay below 2^31, so fewer
+    /// than 512 products; 31 blocks of 16 = 496.
     /// </summary>
-    public const int SafeRun16 = 128 * 16;
+    public const int SafeRun16 = 31 * 16;
 
     /// <summary>Four dot products of <paramref name="a"/> with four weight rows sharing one activation load.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

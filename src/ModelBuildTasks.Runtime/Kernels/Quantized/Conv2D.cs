@@ -19,7 +19,8 @@ internal sealed unsafe class Conv2D : Kernel
 
     private readonly ConvGeometry g;
     private readonly short[] weights;
-    private readonly PackedInt16Weights packed;
+    private readonly PackedInt16Weights? packed;
+    private readonly PackedInt8Weights? vnni;
     private readonly ChannelRequantizer requantizer;
     private readonly TensorType type;
     private readonly short padValue;
@@ -37,15 +38,25 @@ internal sealed unsafe class Conv2D : Kernel
         g = ConvShapes.Conv2D(s, x, f, y, o);
         var k = g.KH * g.KW * g.InC;
         weights = ChannelRequantizer.WidenedWeights(s, f, 0);
-        packed = new PackedInt16Weights(weights, g.OutC, k);
+        if (x.Type != TensorType.INT16 && Int8DotPaths.Current == Int8DotPath.Vnni)
+        {
+            vnni = PackedInt8Weights.TryCreate(weights, g.OutC, k, signedActivations: x.Type == TensorType.INT8);
+        }
+        // The int16 panels serve 8-bit activations when VNNI is off or a weight does not fit a signed byte.
+        packed = vnni is null && x.Type != TensorType.INT16 ? new PackedInt16Weights(weights, g.OutC, k) : null;
         requantizer = ChannelRequantizer.Create(s, x, f, bias, y, o.FusedActivationFunction, weights, g.OutC, k);
         type = x.Type;
+        MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * k;
         padValue = (short)QuantInfo.Of(s, x).ZeroPoint;
         // Four patch rows (8-bit path) of K rounded up to even, plus the panel sums.
-        ScratchBytesPerThread = (long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short) + 64 * sizeof(int) + 64;
+        ScratchBytesPerThread = Math.Max((long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short),
+            (long)VnniInt8Gemm.Rows * VnniInt8Gemm.RowStride(k)) + 64 * sizeof(int) + 64;
         input = x.Index;
         output = y.Index;
     }
+
+    /// <summary>The 8-bit dot-product path this kernel was prepared for (tests check which one ran).</summary>
+    internal Int8DotPath DotPath => vnni is null ? Int8DotPath.Int16Pairs : Int8DotPath.Vnni;
 
     public static Kernel Create(KernelSetup s) => new Conv2D(s);
 
@@ -57,9 +68,12 @@ internal sealed unsafe class Conv2D : Kernel
         {
             G = g,
             W = (short*)Unsafe.AsPointer(ref weights[0]),
-            Packed = packed.Data,
-            Pairs = packed.Pairs,
-            Panels = packed.Panels,
+            Packed = packed is null ? null : packed.Data,
+            Pairs = packed?.Pairs ?? 0,
+            Panels = vnni?.Panels ?? packed?.Panels ?? 0,
+            Vnni = vnni is null ? null : vnni.Data,
+            Quads = vnni?.Quads ?? 0,
+            Corrections = vnni is null ? null : vnni.Corrections,
             Rq = requantizer.View,
             Type = type,
             Pad = padValue,
@@ -78,6 +92,9 @@ internal sealed unsafe class Conv2D : Kernel
         public short* Packed;
         public int Pairs;
         public int Panels;
+        public sbyte* Vnni;
+        public int Quads;
+        public int* Corrections;
         public RequantizerView Rq;
         public TensorType Type;
         public short Pad;
@@ -95,6 +112,8 @@ internal sealed unsafe class Conv2D : Kernel
         var m1 = Math.Min(pixels, end * PixelsPerItem);
         switch (j.Type)
         {
+            case TensorType.INT8 when j.Vnni != null: RowsVnni(ref j, (sbyte*)j.Input, (sbyte*)j.Output, m0, m1, thread); break;
+            case TensorType.UINT8 when j.Vnni != null: RowsVnni(ref j, j.Input, j.Output, m0, m1, thread); break;
             case TensorType.INT8: Rows8(ref j, (sbyte*)j.Input, (sbyte*)j.Output, m0, m1, thread); break;
             case TensorType.UINT8: Rows8(ref j, j.Input, j.Output, m0, m1, thread); break;
             default:
@@ -116,7 +135,6 @@ internal sealed unsafe class Conv2D : Kernel
         var stride = RowStride(k);
         var rows = (short*)j.Scratch[thread];
         var sums = (int*)(rows + PackedInt8Gemm.Rows * stride);
-        var outC = j.G.OutC;
         for (var m = m0; m < m1; m += PackedInt8Gemm.Rows)
         {
             var count = Math.Min(PackedInt8Gemm.Rows, m1 - m);
@@ -131,29 +149,163 @@ internal sealed unsafe class Conv2D : Kernel
             for (var p = 0; p < j.Panels; p++)
             {
                 PackedInt8Gemm.Panel(rows, a1, a2, a3, j.Packed + (nint)p * j.Pairs * 32, j.Pairs, sums);
-                var c0 = p * PackedInt16Weights.Columns;
-                var c1 = Math.Min(outC, c0 + PackedInt16Weights.Columns);
-                var vector = j.Rq.CanVectorize && Avx2.IsSupported && c1 - c0 == PackedInt16Weights.Columns;
-                for (var r = 0; r < count; r++)
+                Store(ref j, output, sums, m, count, p * PackedInt16Weights.Columns);
+            }
+        }
+    }
+
+    /// <summary>8-bit activations on VNNI: four pixels' patches as unsigned bytes against each 16-channel panel.</summary>
+    private static void RowsVnni<T>(ref Job j, T* input, T* output, int m0, int m1, int thread)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var k = j.G.KH * j.G.KW * j.G.InC;
+        var stride = VnniInt8Gemm.RowStride(k);
+        var rows = (byte*)j.Scratch[thread];
+        var sums = (int*)(rows + VnniInt8Gemm.Rows * stride);
+        var pad = VnniInt8Gemm.UnsignedByte<T>(j.Pad);
+        var panelBytes = j.Quads * PackedInt8Weights.Columns * 4;
+        ref var g = ref j.G;
+        var pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 &&
+            g.InH == g.OutH && g.InW == g.OutW && k % 4 == 0;
+        for (var m = m0; m < m1; m += VnniInt8Gemm.Rows)
+        {
+            var count = Math.Min(VnniInt8Gemm.Rows, m1 - m);
+            if (pointwise)
+            {
+                // A 1x1, stride-1 convolution's patches are the input pixels themselves, back to back.
+                VnniInt8Gemm.ToUnsigned(input + (nint)m * k, rows, count * k);
+            }
+            else
+            {
+                var at = PixelPosition.Of(ref g, m);
+                for (var r = 0; r < count; r++, at.Next(ref g))
                 {
-                    var dst = output + (nint)(m + r) * outC;
-                    var rowSums = sums + r * PackedInt16Weights.Columns;
-                    if (vector)
+                    PatchBytes(ref j.G, input, at, pad, rows + r * stride);
+                    for (var i = k; i < stride; i++)
                     {
-                        j.Rq.Requantize8(rowSums, c0);
-                        j.Rq.Requantize8(rowSums + 8, c0 + 8);
-                        for (var c = c0; c < c1; c++)
-                        {
-                            IntElements.Set(dst, c, rowSums[c - c0]);
-                        }
-                        continue;
-                    }
-                    for (var c = c0; c < c1; c++)
-                    {
-                        IntElements.Set(dst, c, j.Rq.Requantize(rowSums[c - c0], c));
+                        rows[r * stride + i] = 0;
                     }
                 }
             }
+            var a1 = rows + (count > 1 ? stride : 0);
+            var a2 = rows + (count > 2 ? 2 * stride : 0);
+            var a3 = rows + (count > 3 ? 3 * stride : 0);
+            for (var p = 0; p < j.Panels; p++)
+            {
+                var c0 = p * PackedInt8Weights.Columns;
+                VnniInt8Gemm.Panel(rows, a1, a2, a3, j.Vnni + (nint)p * panelBytes, j.Quads, j.Corrections + c0, sums);
+                Store(ref j, output, sums, m, count, c0);
+            }
+        }
+    }
+
+    /// <summary>Requantizes one panel's sums (rows × 16 channels from <paramref name="c0"/>) into the output pixels from m.</summary>
+    private static void Store<T>(ref Job j, T* output, int* sums, int m, int count, int c0)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var outC = j.G.OutC;
+        var c1 = Math.Min(outC, c0 + PackedInt8Weights.Columns);
+        // Whole blocks of 8 channels requantize in vectors; the last few channels of a partial panel one by one.
+        var vectorEnd = j.Rq.CanVectorize && Avx2.IsSupported ? c0 + (c1 - c0) / 8 * 8 : c0;
+        for (var r = 0; r < count; r++)
+        {
+            var dst = output + (nint)(m + r) * outC;
+            var rowSums = sums + r * PackedInt8Weights.Columns;
+            if (vectorEnd - c0 == PackedInt8Weights.Columns)
+            {
+                j.Rq.Requantize8(rowSums, c0);
+                j.Rq.Requantize8(rowSums + 8, c0 + 8);
+                VnniInt8Gemm.Store16(rowSums, dst + c0);
+                continue;
+            }
+            var c = c0;
+            for (; c < vectorEnd; c += 8)
+            {
+                j.Rq.Requantize8(rowSums + (c - c0), c);
+            }
+            for (; c < c1; c++)
+            {
+                rowSums[c - c0] = j.Rq.Requantize(rowSums[c - c0], c);
+            }
+            for (c = c0; c < c1; c++)
+            {
+                IntElements.Set(dst, c, rowSums[c - c0]);
+            }
+        }
+    }
+
+    /// <summary>An output pixel's batch, row and column, stepped without a division per pixel.</summary>
+    private struct PixelPosition
+    {
+        public int B, Y, X;
+
+        public static PixelPosition Of(ref ConvGeometry g, int m) =>
+            new() { X = m % g.OutW, Y = m / g.OutW % g.OutH, B = m / (g.OutW * g.OutH) };
+
+        public void Next(ref ConvGeometry g)
+        {
+            if (++X < g.OutW)
+            {
+                return;
+            }
+            X = 0;
+            if (++Y < g.OutH)
+            {
+                return;
+            }
+            Y = 0;
+            B++;
+        }
+    }
+
+    /// <summary>The (ky, kx, c) patch of output pixel <paramref name="at"/> as VNNI's unsigned bytes, <paramref name="pad"/> outside the image.</summary>
+    private static void PatchBytes<T>(ref ConvGeometry g, T* input, PixelPosition at, byte pad, byte* dst)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var c = g.InC;
+        var b = at.B;
+        var iy0 = at.Y * g.StrideH - g.PadTop;
+        var ix0 = at.X * g.StrideW - g.PadLeft;
+        // With no horizontal dilation and every kx inside the image, a kernel row is one run of KW·c input bytes.
+        var wholeRows = g.DilationW == 1 && ix0 >= 0 && ix0 + g.KW <= g.InW;
+        for (var ky = 0; ky < g.KH; ky++)
+        {
+            var iy = iy0 + ky * g.DilationH;
+            if (wholeRows && (uint)iy < (uint)g.InH)
+            {
+                Unsigned(input + ((nint)((b * g.InH + iy) * g.InW) + ix0) * c, dst, g.KW * c);
+                dst += g.KW * c;
+                continue;
+            }
+            for (var kx = 0; kx < g.KW; kx++)
+            {
+                var ix = ix0 + kx * g.DilationW;
+                if ((uint)iy >= (uint)g.InH || (uint)ix >= (uint)g.InW)
+                {
+                    new Span<byte>(dst, c).Fill(pad);
+                }
+                else
+                {
+                    Unsigned(input + ((nint)((b * g.InH + iy) * g.InW) + ix) * c, dst, c);
+                }
+                dst += c;
+            }
+        }
+    }
+
+    /// <summary><see cref="VnniInt8Gemm.ToUnsigned"/>, with short runs (few input channels) done inline.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Unsigned<T>(T* src, byte* dst, int n) where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        if (n >= 16)
+        {
+            VnniInt8Gemm.ToUnsigned(src, dst, n);
+            return;
+        }
+        var flip = typeof(T) == typeof(sbyte) ? (byte)0x80 : (byte)0;
+        for (var i = 0; i < n; i++)
+        {
+            dst[i] = (byte)(((byte*)src)[i] ^ flip);
         }
     }
 

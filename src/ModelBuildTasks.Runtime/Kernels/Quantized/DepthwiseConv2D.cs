@@ -18,6 +18,8 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
     private readonly ConvGeometry g;
     private readonly int multiplier;
     private readonly int[] weights;
+    private readonly int[] zeroPointSums;
+    private readonly int[] tapOffsets;
     private readonly ChannelRequantizer requantizer;
     private readonly TensorType type;
     private readonly int inputZero;
@@ -48,8 +50,27 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         s.Require(x.Type != TensorType.INT16 || g.KH * g.KW <= 256, $"16x8 depthwise filter {f} has more than 256 taps");
         type = x.Type;
         inputZero = info.ZeroPoint;
+        // Pixels whose taps all lie inside the image subtract zero·Σw once instead of the zero point per tap.
+        zeroPointSums = GC.AllocateArray<int>(g.OutC + 8, pinned: true);
+        for (var t = 0; t < g.KH * g.KW; t++)
+        {
+            for (var c = 0; c < g.OutC; c++)
+            {
+                zeroPointSums[c] += inputZero * weights[t * g.OutC + c];
+            }
+        }
+        // Element offset of each tap from the patch's top-left input pixel.
+        tapOffsets = GC.AllocateArray<int>(g.KH * g.KW, pinned: true);
+        for (var ky = 0; ky < g.KH; ky++)
+        {
+            for (var kx = 0; kx < g.KW; kx++)
+            {
+                tapOffsets[ky * g.KW + kx] = (ky * g.DilationH * g.InW + kx * g.DilationW) * g.InC;
+            }
+        }
         // Per thread: accumulators and one widened input pixel (×multiplier), each OutC ints.
         ScratchBytesPerThread = 2L * (g.OutC + 8) * sizeof(int);
+        MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * g.KH * g.KW;
         input = x.Index;
         output = y.Index;
     }
@@ -63,6 +84,8 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
             G = g,
             Multiplier = multiplier,
             W = (int*)Unsafe.AsPointer(ref weights[0]),
+            ZeroPointSums = (int*)Unsafe.AsPointer(ref zeroPointSums[0]),
+            TapOffsets = (int*)Unsafe.AsPointer(ref tapOffsets[0]),
             Rq = requantizer.View,
             Type = type,
             InputZero = inputZero,
@@ -78,6 +101,8 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         public ConvGeometry G;
         public int Multiplier;
         public int* W;
+        public int* ZeroPointSums;
+        public int* TapOffsets;
         public RequantizerView Rq;
         public TensorType Type;
         public int InputZero;
@@ -104,12 +129,28 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         var pixel = acc + g.OutC + 8;
         var input = (T*)j.Input;
         var output = (T*)j.Output;
+        // 8-bit, depth multiplier 1: pixels whose taps all lie inside the image take the register-blocked path.
+        var fast = typeof(T) != typeof(short) && j.Multiplier == 1 && j.Rq.CanVectorize && System.Runtime.Intrinsics.X86.Avx2.IsSupported;
+        var oxBegin = Math.Min(g.OutW, (g.PadLeft + g.StrideW - 1) / g.StrideW);
+        var lastStart = g.InW + g.PadLeft - (g.KW - 1) * g.DilationW - 1; // largest ox·stride whose taps all fit
+        var oxEnd = lastStart < 0 ? oxBegin : Math.Max(oxBegin, Math.Min(g.OutW, lastStart / g.StrideW + 1));
         for (var row = begin; row < end; row++)
         {
             var b = row / g.OutH;
             var oy = row % g.OutH;
+            var iyTop = oy * g.StrideH - g.PadTop;
+            var rowInside = iyTop >= 0 && iyTop + (g.KH - 1) * g.DilationH < g.InH;
+            if (fast && rowInside && oxEnd > oxBegin)
+            {
+                Interior(ref j, input, output, b, oy, iyTop, oxBegin, oxEnd, acc);
+            }
             for (var ox = 0; ox < g.OutW; ox++)
             {
+                if (fast && rowInside && ox == oxBegin && oxEnd > oxBegin)
+                {
+                    ox = oxEnd - 1;
+                    continue;
+                }
                 new Span<int>(acc, g.OutC).Clear();
                 for (var ky = 0; ky < g.KH; ky++)
                 {
@@ -161,6 +202,90 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
                 {
                     IntElements.Set(dst, oc, j.Rq.Requantize(acc[oc], oc));
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Output pixels [oxBegin, oxEnd) of one row, all of whose taps lie inside the image: per block of 16 (then 8)
+    /// channels, the int32 sums Σx·w stay in registers across the taps; zero·Σw is subtracted once, then requantized
+    /// and narrowed to bytes. Exact integer sums, so the result equals the per-tap path's.
+    /// </summary>
+    private static void Interior<T>(ref Job j, T* input, T* output, int b, int oy, int iyTop, int oxBegin, int oxEnd, int* sums)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        ref var g = ref j.G;
+        var channels = g.OutC;
+        var taps = g.KH * g.KW;
+        var strideW = g.StrideW;
+        var offsets = j.TapOffsets;
+        var rowBase = input + ((nint)(b * g.InH + iyTop) * g.InW - g.PadLeft) * channels;
+        var outRow = output + (nint)(b * g.OutH + oy) * g.OutW * channels;
+        var c16 = 0;
+        for (; c16 <= channels - 16; c16 += 16)
+        {
+            // Two blocks of 8 channels per pass: one tap offset and loop step serve both accumulators.
+            var correction0 = Vector256.Load(j.ZeroPointSums + c16);
+            var correction1 = Vector256.Load(j.ZeroPointSums + c16 + 8);
+            var w = j.W + c16;
+            for (var ox = oxBegin; ox < oxEnd; ox++)
+            {
+                var src = rowBase + (nint)ox * strideW * channels + c16;
+                var acc0 = -correction0;
+                var acc1 = -correction1;
+                for (var t = 0; t < taps; t++)
+                {
+                    var x = src + offsets[t];
+                    var wt = w + (nint)t * channels;
+                    var x0 = typeof(T) == typeof(sbyte)
+                        ? System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((sbyte*)x)
+                        : System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((byte*)x);
+                    var x1 = typeof(T) == typeof(sbyte)
+                        ? System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((sbyte*)x + 8)
+                        : System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((byte*)x + 8);
+                    acc0 += x0 * Vector256.Load(wt);
+                    acc1 += x1 * Vector256.Load(wt + 8);
+                }
+                acc0.Store(sums);
+                acc1.Store(sums + 8);
+                j.Rq.Requantize8(sums, c16);
+                j.Rq.Requantize8(sums + 8, c16 + 8);
+                VnniInt8Gemm.Store16(sums, outRow + (nint)ox * channels + c16);
+            }
+        }
+        for (var c = c16; c <= channels - 8; c += 8)
+        {
+            var correction = Vector256.Load(j.ZeroPointSums + c);
+            var w = j.W + c;
+            for (var ox = oxBegin; ox < oxEnd; ox++)
+            {
+                var src = rowBase + (nint)ox * strideW * channels + c;
+                var acc = -correction;
+                for (var t = 0; t < taps; t++)
+                {
+                    var x = typeof(T) == typeof(sbyte)
+                        ? System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((sbyte*)src + offsets[t])
+                        : System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((byte*)src + offsets[t]);
+                    acc += x * Vector256.Load(w + (nint)t * channels);
+                }
+                acc.Store(sums);
+                j.Rq.Requantize8(sums, c);
+                var shorts = Vector256.Narrow(Vector256.Load(sums), Vector256<int>.Zero);
+                *(long*)(outRow + (nint)ox * channels + c) = Vector128.Narrow(shorts.GetLower(), Vector128<short>.Zero).AsInt64().ToScalar();
+            }
+        }
+        // The last channels (fewer than 8) one by one.
+        for (var c = channels / 8 * 8; c < channels; c++)
+        {
+            for (var ox = oxBegin; ox < oxEnd; ox++)
+            {
+                var src = rowBase + (nint)ox * strideW * channels + c;
+                var total = -j.ZeroPointSums[c];
+                for (var t = 0; t < taps; t++)
+                {
+                    total += IntElements.Get(src, offsets[t]) * j.W[(nint)t * channels + c];
+                }
+                IntElements.Set(outRow, (nint)ox * channels + c, j.Rq.Requantize(total, c));
             }
         }
     }

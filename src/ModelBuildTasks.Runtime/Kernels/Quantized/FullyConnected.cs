@@ -14,7 +14,8 @@ internal sealed unsafe class FullyConnected : Kernel
     private const int ColumnsPerItem = 64;
 
     private readonly short[] weights;
-    private readonly PackedInt16Weights packed;
+    private readonly PackedInt16Weights? packed;
+    private readonly PackedInt8Weights? vnni;
     private readonly ChannelRequantizer requantizer;
     private readonly TensorType type;
     private readonly int rows;
@@ -39,14 +40,24 @@ internal sealed unsafe class FullyConnected : Kernel
         s.Require(y.ElementCount == (long)rows * n && y.Dim(-1) == n, $"output {y} must hold {rows} rows of {n}");
         s.Require(x.Type == y.Type, $"input {x} and output {y} must have the same type");
         weights = ChannelRequantizer.WidenedWeights(s, f, 0);
-        packed = new PackedInt16Weights(weights, n, k);
+        if (x.Type != TensorType.INT16 && Int8DotPaths.Current == Int8DotPath.Vnni)
+        {
+            vnni = PackedInt8Weights.TryCreate(weights, n, k, signedActivations: x.Type == TensorType.INT8);
+        }
+        // The int16 panels serve 8-bit activations when VNNI is off or a weight does not fit a signed byte.
+        packed = vnni is null && x.Type != TensorType.INT16 ? new PackedInt16Weights(weights, n, k) : null;
         // LiteRT's 16x8 FULLY_CONNECTED rounds once with the full int32 multiplier (unlike its 16x8 convolutions).
         requantizer = ChannelRequantizer.Create(s, x, f, bias, y, o.FusedActivationFunction, weights, n, k, wideRequantize: false);
         type = x.Type;
-        ScratchBytesPerThread = (long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short) + 64 * sizeof(int) + 64;
+        MultiplyAccumulates = (long)rows * n * k;
+        ScratchBytesPerThread = Math.Max((long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short),
+            (long)VnniInt8Gemm.Rows * VnniInt8Gemm.RowStride(k)) + 64 * sizeof(int) + 64;
         input = x.Index;
         output = y.Index;
     }
+
+    /// <summary>The 8-bit dot-product path this kernel was prepared for (tests check which one ran).</summary>
+    internal Int8DotPath DotPath => vnni is null ? Int8DotPath.Int16Pairs : Int8DotPath.Vnni;
 
     public static Kernel Create(KernelSetup s) => new FullyConnected(s);
 
@@ -71,9 +82,19 @@ internal sealed unsafe class FullyConnected : Kernel
         };
         if (UsePacked)
         {
-            job.Packed = packed.Data;
-            job.Pairs = packed.Pairs;
-            job.Panels = packed.Panels;
+            if (vnni is not null)
+            {
+                job.Vnni = vnni.Data;
+                job.Quads = vnni.Quads;
+                job.Corrections = vnni.Corrections;
+                job.Panels = vnni.Panels;
+            }
+            else
+            {
+                job.Packed = packed!.Data;
+                job.Pairs = packed.Pairs;
+                job.Panels = packed.Panels;
+            }
             job.Rows = rows;
             context.Pool.For((rows + PackedInt8Gemm.Rows - 1) / PackedInt8Gemm.Rows, 1, &PackedBody, &job);
             return;
@@ -87,6 +108,9 @@ internal sealed unsafe class FullyConnected : Kernel
         public short* Packed;
         public int Pairs;
         public int Panels;
+        public sbyte* Vnni;
+        public int Quads;
+        public int* Corrections;
         public int Rows;
         public RequantizerView Rq;
         public TensorType Type;
@@ -105,13 +129,12 @@ internal sealed unsafe class FullyConnected : Kernel
         {
             var r0 = item * PackedInt8Gemm.Rows;
             var count = Math.Min(PackedInt8Gemm.Rows, j.Rows - r0);
-            if (j.Type == TensorType.INT8)
+            switch (j.Type)
             {
-                Rows8(ref j, (sbyte*)j.Input, (sbyte*)j.Output, r0, count, thread);
-            }
-            else
-            {
-                Rows8(ref j, j.Input, j.Output, r0, count, thread);
+                case TensorType.INT8 when j.Vnni != null: RowsVnni(ref j, (sbyte*)j.Input, (sbyte*)j.Output, r0, count, thread); break;
+                case TensorType.INT8: Rows8(ref j, (sbyte*)j.Input, (sbyte*)j.Output, r0, count, thread); break;
+                case TensorType.UINT8 when j.Vnni != null: RowsVnni(ref j, j.Input, j.Output, r0, count, thread); break;
+                default: Rows8(ref j, j.Input, j.Output, r0, count, thread); break;
             }
         }
     }
@@ -133,26 +156,67 @@ internal sealed unsafe class FullyConnected : Kernel
         for (var p = 0; p < j.Panels; p++)
         {
             PackedInt8Gemm.Panel(rows, a1, a2, a3, j.Packed + (nint)p * j.Pairs * 32, j.Pairs, sums);
-            var c0 = p * PackedInt16Weights.Columns;
-            var c1 = Math.Min(j.N, c0 + PackedInt16Weights.Columns);
-            for (var r = 0; r < count; r++)
+            Store(ref j, output, sums, r0, count, p * PackedInt16Weights.Columns);
+        }
+    }
+
+    /// <summary>8-bit rows on VNNI: up to four rows as unsigned bytes against each 16-column panel.</summary>
+    private static void RowsVnni<T>(ref Job j, T* input, T* output, int r0, int count, int thread)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var stride = VnniInt8Gemm.RowStride(j.K);
+        var rows = (byte*)j.Scratch[thread];
+        var sums = (int*)(rows + VnniInt8Gemm.Rows * stride);
+        for (var r = 0; r < count; r++)
+        {
+            VnniInt8Gemm.ToUnsigned(input + (nint)(r0 + r) * j.K, rows + r * stride, j.K);
+            for (var i = j.K; i < stride; i++)
             {
-                var dst = output + (nint)(r0 + r) * j.N;
-                var rowSums = sums + r * PackedInt16Weights.Columns;
-                if (j.Rq.CanVectorize && c1 - c0 == PackedInt16Weights.Columns)
-                {
-                    j.Rq.Requantize8(rowSums, c0);
-                    j.Rq.Requantize8(rowSums + 8, c0 + 8);
-                    for (var c = c0; c < c1; c++)
-                    {
-                        IntElements.Set(dst, c, rowSums[c - c0]);
-                    }
-                    continue;
-                }
-                for (var c = c0; c < c1; c++)
-                {
-                    IntElements.Set(dst, c, j.Rq.Requantize(rowSums[c - c0], c));
-                }
+                rows[r * stride + i] = 0;
+            }
+        }
+        var a1 = rows + (count > 1 ? stride : 0);
+        var a2 = rows + (count > 2 ? 2 * stride : 0);
+        var a3 = rows + (count > 3 ? 3 * stride : 0);
+        var panelBytes = j.Quads * PackedInt8Weights.Columns * 4;
+        for (var p = 0; p < j.Panels; p++)
+        {
+            var c0 = p * PackedInt8Weights.Columns;
+            VnniInt8Gemm.Panel(rows, a1, a2, a3, j.Vnni + (nint)p * panelBytes, j.Quads, j.Corrections + c0, sums);
+            Store(ref j, output, sums, r0, count, c0);
+        }
+    }
+
+    /// <summary>Requantizes one panel's sums (rows × 16 columns from <paramref name="c0"/>) into output rows from r0.</summary>
+    private static void Store<T>(ref Job j, T* output, int* sums, int r0, int count, int c0)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var c1 = Math.Min(j.N, c0 + PackedInt16Weights.Columns);
+        // Whole blocks of 8 columns requantize in vectors; the last few columns of a partial panel one by one.
+        var vectorEnd = j.Rq.CanVectorize ? c0 + (c1 - c0) / 8 * 8 : c0;
+        for (var r = 0; r < count; r++)
+        {
+            var dst = output + (nint)(r0 + r) * j.N;
+            var rowSums = sums + r * PackedInt8Weights.Columns;
+            if (vectorEnd - c0 == PackedInt8Weights.Columns)
+            {
+                j.Rq.Requantize8(rowSums, c0);
+                j.Rq.Requantize8(rowSums + 8, c0 + 8);
+                VnniInt8Gemm.Store16(rowSums, dst + c0);
+                continue;
+            }
+            var c = c0;
+            for (; c < vectorEnd; c += 8)
+            {
+                j.Rq.Requantize8(rowSums + (c - c0), c);
+            }
+            for (; c < c1; c++)
+            {
+                rowSums[c - c0] = j.Rq.Requantize(rowSums[c - c0], c);
+            }
+            for (c = c0; c < c1; c++)
+            {
+                IntElements.Set(dst, c, rowSums[c - c0]);
             }
         }
     }

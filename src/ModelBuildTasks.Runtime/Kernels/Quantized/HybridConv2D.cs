@@ -44,6 +44,7 @@ internal sealed unsafe class HybridConv2D : Kernel
         activation = FusedActivation.From(o.FusedActivationFunction, s);
         // One quantized image plus one patch row.
         ScratchBytesPerThread = ((long)g.InH * g.InW * g.InC + k + 32) * sizeof(short);
+        MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * k;
         input = x.Index;
         output = y.Index;
     }

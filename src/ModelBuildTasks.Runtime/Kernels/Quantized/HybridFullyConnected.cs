@@ -50,6 +50,7 @@ internal sealed unsafe class HybridFullyConnected : Kernel
         s.Require(bias.Length == n, $"bias {b} must have {n} elements");
         activation = FusedActivation.From(o.FusedActivationFunction, s);
         ScratchBytesPerThread = (long)(k + 16) * sizeof(short);
+        MultiplyAccumulates = (long)rows * n * k;
         input = x.Index;
         output = y.Index;
     }
