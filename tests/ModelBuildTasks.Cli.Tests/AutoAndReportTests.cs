@@ -15,7 +15,7 @@ public sealed class AutoAndReportTests
     [TestMethod]
     public void Auto_with_an_accuracy_budget_writes_model_recipe_and_a_report_that_renders()
     {
-        using var dir = new Scratch();
+        using var dir = new TempFolder();
         var (npy, labels) = DigitBatch(dir, 40);
         var target = dir.File("auto.tflite");
         var report = dir.File("report.json");
@@ -53,7 +53,7 @@ public sealed class AutoAndReportTests
     [TestMethod]
     public void A_fixed_optimization_missing_a_budget_exits_3_with_a_coded_message()
     {
-        using var dir = new Scratch();
+        using var dir = new TempFolder();
         var target = dir.File("out.tflite");
         var (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_short_range"), "-o", target,
             "--optimization", "float16", "--max-size", "100KB", "--max-compressed-size", "1MB");
@@ -70,7 +70,7 @@ public sealed class AutoAndReportTests
     [TestMethod]
     public void Bad_budgets_and_bad_reports_are_coded_errors()
     {
-        using var dir = new Scratch();
+        using var dir = new TempFolder();
         var (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_short_range"), "-o", dir.File("o.tflite"),
             "--optimization", "auto", "--max-size", "lots");
         Assert.AreEqual(2, code);
@@ -86,7 +86,7 @@ public sealed class AutoAndReportTests
     }
 
     /// <summary>Held-out digits as one batched float32 .npy [n,784] and a CSV of their labels by row.</summary>
-    private static (string Npy, string Labels) DigitBatch(Scratch dir, int count)
+    private static (string Npy, string Labels) DigitBatch(TempFolder dir, int count)
     {
         var (_, held) = MnistClassifier.Split();
         var pixels = new float[count * 784];
@@ -111,16 +111,5 @@ public sealed class AutoAndReportTests
         var labels = dir.File("labels.csv");
         File.WriteAllText(labels, csv.ToString());
         return (npy, labels);
-    }
-
-    private sealed class Scratch : IDisposable
-    {
-        private readonly string path = Path.Combine(Path.GetTempPath(), "mbt-auto-" + Guid.NewGuid().ToString("N"));
-
-        public Scratch() => Directory.CreateDirectory(path);
-
-        public string File(string name) => Path.Combine(path, name);
-
-        public void Dispose() => Directory.Delete(path, recursive: true);
     }
 }

@@ -12,7 +12,7 @@ public sealed class OptimizeQuantizationTests
     [TestMethod]
     public void DynamicWritesTheModelAndAReport()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var target = dir.File("out.tflite");
         var report = dir.File("report.json");
         var (code, output, error) = Mbt.Run("optimize", Corpus.GetPath("hand_landmark_lite"), "-o", target,
@@ -54,7 +54,7 @@ public sealed class OptimizeQuantizationTests
     [TestMethod]
     public void FullIntegerWithoutDataIsACodedErrorAndWritesNothing()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var target = dir.File("out.tflite");
         var (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_short_range"), "-o", target, "--optimization", "int8");
         Assert.AreEqual(2, code);
@@ -66,7 +66,7 @@ public sealed class OptimizeQuantizationTests
     [TestMethod]
     public void TargetViolationsAndBadRecipesAreCodedErrors()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var target = dir.File("out.tflite");
         var (code, _, error) = Mbt.Run("optimize", Corpus.GetPath("face_detection_short_range"), "-o", target,
             "--optimization", "float16", "--target", "edgetpu");
@@ -91,7 +91,7 @@ public sealed class OptimizeQuantizationTests
     [TestMethod]
     public void RecipeRulesApply()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var target = dir.File("out.tflite");
         var recipe = dir.File("recipe.json");
         File.WriteAllText(recipe, "{\"rules\":[{\"op\":\"CONV_2D\",\"scheme\":\"none\"}]}");
@@ -101,16 +101,5 @@ public sealed class OptimizeQuantizationTests
         var model = ModelReader.ReadFile(target);
         Assert.IsTrue(model.Main.Operators.Where(o => o.Code.Builtin == BuiltinOperator.CONV_2D).All(o => o.Inputs[1]!.Type == TensorType.FLOAT32));
         Assert.IsTrue(model.Main.Operators.Any(o => o.Code.Builtin == BuiltinOperator.DEQUANTIZE && o.Inputs[0]!.Type == TensorType.INT8));
-    }
-
-    private sealed class TempDir : IDisposable
-    {
-        private readonly string _path = Path.Combine(Path.GetTempPath(), "mbt-cli-" + Guid.NewGuid().ToString("N"));
-
-        public TempDir() => Directory.CreateDirectory(_path);
-
-        public string File(string name) => Path.Combine(_path, name);
-
-        public void Dispose() => Directory.Delete(_path, recursive: true);
     }
 }

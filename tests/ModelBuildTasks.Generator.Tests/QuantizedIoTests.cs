@@ -98,11 +98,4 @@ public sealed class QuantizedIoTests
         graph.Subgraphs.Add(main);
         return graph;
     }
-
-    private sealed class TempFolder : IDisposable
-    {
-        public string Path { get; } = Directory.CreateTempSubdirectory("mbt-generator-").FullName;
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
-    }
 }

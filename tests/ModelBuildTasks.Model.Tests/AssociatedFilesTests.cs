@@ -68,7 +68,7 @@ public sealed class AssociatedFilesTests
     {
         var model = File.ReadAllBytes(Corpus.GetPath("face_detection_short_range"));
         var graph = ModelReader.Read(model.Concat(MakeZip()).ToArray());
-        using var temp = new TempDirectory();
+        using var temp = new TempFolder();
         var path = temp.File("with-labels.tflite");
         ModelWriter.WriteFile(graph, path);
         var expected = Oracle.RunSeeded(Corpus.GetPath("face_detection_short_range"), seed: 3);

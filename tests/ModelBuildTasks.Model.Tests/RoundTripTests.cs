@@ -26,7 +26,7 @@ public sealed class RoundTripTests
     public void RewrittenModelRunsInLiteRtWithIdenticalOutputs(string name)
     {
         var path = Corpus.GetPath(name);
-        using var temp = new TempDirectory();
+        using var temp = new TempFolder();
         var inline = temp.File($"{name}.inline.tflite");
         var external = temp.File($"{name}.external.tflite");
         var model = ModelReader.ReadFile(path);
@@ -94,7 +94,7 @@ public sealed class RoundTripTests
     [TestMethod]
     public void AtomicWriteReplacesTheFileAndLeavesNoTemporaryFiles()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempFolder();
         var target = temp.File("model.tflite");
         File.WriteAllText(target, "old content");
         var model = ModelReader.ReadFile(Corpus.GetPath("face_detection_short_range"));

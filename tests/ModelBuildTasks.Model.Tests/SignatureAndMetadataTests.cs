@@ -36,7 +36,7 @@ public sealed class SignatureAndMetadataTests
     [TestMethod]
     public void ModelWithSignatureRunsInLiteRt()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempFolder();
         var path = temp.File("signed.tflite");
         ModelWriter.WriteFile(WithSignatureAndMetadata(), path);
         var info = Oracle.Info(path);

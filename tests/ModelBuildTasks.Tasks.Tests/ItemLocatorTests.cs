@@ -1,4 +1,5 @@
 using ModelBuildTasks.Tasks.Locations;
+using ModelBuildTasks.TestSupport;
 
 namespace ModelBuildTasks.Tasks.Tests;
 

@@ -1,4 +1,5 @@
 using ModelBuildTasks.Tasks.Settings;
+using ModelBuildTasks.TestSupport;
 
 namespace ModelBuildTasks.Tasks.Tests;
 

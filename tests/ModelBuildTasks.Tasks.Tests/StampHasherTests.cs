@@ -1,5 +1,6 @@
 using ModelBuildTasks.Tasks.Incremental;
 using ModelBuildTasks.Tasks.Settings;
+using ModelBuildTasks.TestSupport;
 
 namespace ModelBuildTasks.Tasks.Tests;
 

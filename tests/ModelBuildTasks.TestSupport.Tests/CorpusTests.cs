@@ -87,7 +87,7 @@ public sealed class CorpusTests
     public void CorruptCacheFileIsDetectedAndFetchedAgain(string damage)
     {
         var good = File.ReadAllBytes(Corpus.GetPath("face_detection_short_range"));
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var cache = new CorpusCache(dir.Path);
         var path = cache.PathOf(cache.Find("face_detection_short_range"));
 
@@ -115,7 +115,7 @@ public sealed class CorpusTests
     [TestMethod]
     public void VerifyOfAMissingFileIsFileNotFound()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         Assert.ThrowsExactly<FileNotFoundException>(() => new CorpusCache(dir.Path).Verify("selfie_segmentation"));
     }
 
@@ -125,7 +125,7 @@ public sealed class CorpusTests
         const string wrong = "0000000000000000000000000000000000000000000000000000000000000000";
         const string real = "8d13b7fae74af625c641226813616a2117bd6bca19eb3b75574621fc08557f27";
         var entry = Corpus.Default.Find("selfie_segmentation") with { Sha256 = wrong };
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var cache = new CorpusCache(dir.Path, [entry]);
 
         var e = Assert.ThrowsExactly<CorpusIntegrityException>(() => cache.GetPath("selfie_segmentation"));
@@ -138,7 +138,7 @@ public sealed class CorpusTests
     [TestMethod]
     public void ParallelThreadsAndProcessesFetchingIntoOneEmptyCacheAllGetGoodFiles()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var exe = Path.Combine(AppContext.BaseDirectory, "ModelBuildTasks.TestSupport.dll");
         Assert.IsTrue(File.Exists(exe), exe);
 

@@ -75,7 +75,7 @@ public sealed class OracleTests
     [TestMethod]
     public void GarbageFileIsAnOracleExceptionWithNonZeroExitCode()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var garbage = Path.Combine(dir.Path, "garbage.tflite");
         File.WriteAllBytes(garbage, Enumerable.Range(0, 4096).Select(i => (byte)((i * 7919) ^ (i >> 3))).ToArray());
 
@@ -104,7 +104,7 @@ public sealed class OracleTests
     [TestMethod]
     public void HandBuiltAddModelRuns()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = Path.Combine(dir.Path, "add.tflite");
         File.WriteAllBytes(path, TinyTflite.Add());
         var x = new[] { 1f, -2.5f, 3f, 0.125f };
@@ -117,7 +117,7 @@ public sealed class OracleTests
     [TestMethod]
     public void UnresolvedCustomOpIsExitCode2NotGarbage()
     {
-        using var dir = new TempDir();
+        using var dir = new TempFolder();
         var path = Path.Combine(dir.Path, "custom.tflite");
         File.WriteAllBytes(path, TinyTflite.UnresolvedCustomOp());
 

@@ -1,4 +1,5 @@
 using ModelBuildTasks.Model.Format;
+using ModelBuildTasks.TestSupport;
 
 namespace ModelBuildTasks.Model.Tests.BadInput;
 
@@ -15,7 +16,7 @@ internal static class BadInputAssert
     /// </summary>
     public static ModelFormatException Fails(byte[] bytes, string code, string fileName, params string[] fragments)
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempFolder();
         var path = temp.File(fileName);
         File.WriteAllBytes(path, bytes);
         var e = Throws(() => ModelReader.ReadFile(path), fileName);

@@ -372,7 +372,7 @@ public sealed class HandcraftedBadInputTests
     [TestMethod]
     public void MissingFileIsUnreadable()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempFolder();
         var path = temp.File("no_such_model.tflite");
         var e = BadInputAssert.Throws(() => ModelReader.ReadFile(path), path);
         Assert.AreEqual(ModelErrorCodes.FileUnreadable, e.Code);

@@ -55,7 +55,7 @@ public sealed class TfLiteMetadataTests
     [TestMethod]
     public void WrittenMetadataAndLabelsReadBackFromTheWrittenFile()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempFolder();
         var path = temp.File("with-metadata.tflite");
         ModelWriter.WriteFile(WithMetadata(TfLiteMetadata.Write(SampleInfo())), path);
 
@@ -90,7 +90,7 @@ public sealed class TfLiteMetadataTests
     [TestMethod]
     public void ModelWithMetadataRunsInLiteRtWithTheOriginalOutputs()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TempFolder();
         var path = temp.File("with-metadata.tflite");
         ModelWriter.WriteFile(WithMetadata(TfLiteMetadata.Write(SampleInfo())), path);
         var expected = Oracle.RunSeeded(Corpus.GetPath(Model), seed: 11);

@@ -1,4 +1,5 @@
 using ModelBuildTasks.Optimization.Data;
+using ModelBuildTasks.TestSupport;
 
 namespace ModelBuildTasks.Optimization.Tests.Data;
 

@@ -4,6 +4,7 @@ using ModelBuildTasks.Model;
 using ModelBuildTasks.Model.Metadata;
 using ModelBuildTasks.Model.Schema;
 using ModelBuildTasks.Optimization.Data;
+using ModelBuildTasks.TestSupport;
 
 namespace ModelBuildTasks.Optimization.Tests.Data;
 

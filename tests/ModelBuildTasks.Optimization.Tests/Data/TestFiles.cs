@@ -7,33 +7,6 @@ using ModelBuildTasks.Model.Schema;
 
 namespace ModelBuildTasks.Optimization.Tests.Data;
 
-/// <summary>A temporary folder deleted on dispose.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public TempFolder() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mbt-data-" + Guid.NewGuid().ToString("N"));
-
-    public string File(string relative)
-    {
-        var full = System.IO.Path.Combine(Path, relative);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
-        return full;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort.
-        }
-    }
-}
-
 /// <summary>Writes test inputs in the formats users bring: .npy (written here from the format description) and PNG.</summary>
 internal static class TestFiles
 {

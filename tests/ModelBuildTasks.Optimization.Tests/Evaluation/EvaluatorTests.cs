@@ -5,6 +5,7 @@ using ModelBuildTasks.Optimization.Data;
 using ModelBuildTasks.Optimization.Evaluation;
 using ModelBuildTasks.Optimization.Tests.Data;
 using ModelBuildTasks.Runtime;
+using ModelBuildTasks.TestSupport;
 
 namespace ModelBuildTasks.Optimization.Tests.Evaluation;
 

@@ -4,6 +4,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using ModelBuildTasks.Optimization.Reporting.Report;
 using ModelBuildTasks.Optimization.Tests.Support;
+using ModelBuildTasks.TestSupport;
 
 namespace ModelBuildTasks.Optimization.Tests.Report;
 
