@@ -80,4 +80,23 @@ internal static unsafe class IntElements
             Sse2.PackUnsignedSaturate(packed.GetLower(), packed.GetUpper()).Store((byte*)p);
         }
     }
+
+    /// <summary>Stores eight int32 values already clamped to T's range (AVX2 only).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store8<T>(T* p, Vector256<int> values) where T : unmanaged, IBinaryInteger<T>
+    {
+        var packed = Sse2.PackSignedSaturate(values.GetLower(), values.GetUpper());
+        if (typeof(T) == typeof(short))
+        {
+            packed.Store((short*)p);
+        }
+        else if (typeof(T) == typeof(sbyte))
+        {
+            *(long*)p = Sse2.PackSignedSaturate(packed, packed).AsInt64().ToScalar();
+        }
+        else
+        {
+            *(long*)p = Sse2.PackUnsignedSaturate(packed, packed).AsInt64().ToScalar();
+        }
+    }
 }
