@@ -61,7 +61,7 @@ internal sealed unsafe class Elementwise : Kernel
                     Subtract = !add, LeftShift = leftShift, ZeroA = qx.ZeroPoint, ZeroB = qy.ZeroPoint, OutZero = qz.ZeroPoint,
                     MulA = m1, ShiftA = s1, MulB = m2, ShiftB = s2, MulOut = mo, ShiftOut = so, Min = lo, Max = hi,
                 };
-                if (z.Type == TensorType.INT8)
+                if (z.Type is TensorType.INT8 or TensorType.UINT8)
                 {
                     addSub.UseSingleShift(qx.Scale / qz.Scale, qy.Scale / qz.Scale);
                 }

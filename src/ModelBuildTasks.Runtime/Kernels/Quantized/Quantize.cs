@@ -7,9 +7,10 @@ using ModelBuildTasks.Runtime.Compute.Quantized;
 namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 
 /// <summary>
-/// QUANTIZE from float32 to int8, uint8 or int16: q = clamp(round(x / scale) + zero_point), rounding half away
-/// from zero with the division in double precision as TFLite's kernel does. Integer inputs are requantized by
-/// <see cref="LookupTable"/>.
+/// QUANTIZE from float32 to int8, uint8 or int16. 8-bit outputs follow XNNPACK, which LiteRT runs for them:
+/// x·(1/scale) in float32, clamped, rounded half to even, plus the zero point. int16 follows TFLite's kernel:
+/// q = clamp(round(x / scale) + zero_point) with the division in double precision, rounding half away from zero.
+/// NaN maps to the zero point. Integer inputs are requantized by <see cref="LookupTable"/>.
 /// </summary>
 internal sealed unsafe class Quantize : Kernel
 {
@@ -42,8 +43,8 @@ internal sealed unsafe class Quantize : Kernel
         var perChunk = count >= 4 * BlockElements ? 1 : Math.Max(1, blocks);
         switch (q.Type)
         {
-            case TensorType.INT8: context.Pool.For(blocks, perChunk, &Body<sbyte>, &job); break;
-            case TensorType.UINT8: context.Pool.For(blocks, perChunk, &Body<byte>, &job); break;
+            case TensorType.INT8: context.Pool.For(blocks, perChunk, &Body8<sbyte>, &job); break;
+            case TensorType.UINT8: context.Pool.For(blocks, perChunk, &Body8<byte>, &job); break;
             default: context.Pool.For(blocks, perChunk, &Body<short>, &job); break;
         }
     }
@@ -57,6 +58,50 @@ internal sealed unsafe class Quantize : Kernel
         public long Count;
         public double Scale;
         public int ZeroPoint, Min, Max;
+    }
+
+    private static void Body8<T>(void* state, int begin, int end, int thread) where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        ref var j = ref *(Job*)state;
+        var start = (long)begin * BlockElements;
+        var stop = Math.Min((long)end * BlockElements, j.Count);
+        Store8(j.Source + start, (T*)j.Output + start, (int)(stop - start), 1f / (float)j.Scale, j.ZeroPoint, j.Min, j.Max);
+    }
+
+    private static void Store8<T>(float* src, T* dst, int n, float inverseScale, int zeroPoint, int min, int max)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        // Clamp before rounding, in the zero-point-free domain, as XNNPACK does.
+        float lo = min - zeroPoint, hi = max - zeroPoint;
+        var i = 0;
+        if (Avx2.IsSupported)
+        {
+            var vScale = Vector256.Create(inverseScale);
+            var vLo = Vector256.Create(lo);
+            var vHi = Vector256.Create(hi);
+            var vZero = Vector256.Create(zeroPoint);
+            for (; i <= n - 16; i += 16)
+            {
+                IntElements.Store16(dst + i, Quantize8(Avx.LoadVector256(src + i), vScale, vLo, vHi, vZero),
+                    Quantize8(Avx.LoadVector256(src + i + 8), vScale, vLo, vHi, vZero));
+            }
+        }
+        for (; i < n; i++)
+        {
+            var v = src[i] * inverseScale;
+            var q = float.IsNaN(v) ? zeroPoint : (int)MathF.Round(Math.Clamp(v, lo, hi), MidpointRounding.ToEven) + zeroPoint;
+            IntElements.Set(dst, i, q);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Quantize8(Vector256<float> x, Vector256<float> inverseScale, Vector256<float> lo, Vector256<float> hi, Vector256<int> zeroPoint)
+    {
+        var v = Avx.Multiply(x, inverseScale);
+        // NaN lanes become 0, i.e. the zero point.
+        v = Avx.And(v, Avx.CompareOrdered(v, v));
+        // The conversion rounds to nearest even (the default rounding mode); the clamp keeps it in range.
+        return Avx.ConvertToVector256Int32(Avx.Min(Avx.Max(v, lo), hi)) + zeroPoint;
     }
 
     private static void Body<T>(void* state, int begin, int end, int thread) where T : unmanaged, System.Numerics.IBinaryInteger<T>
