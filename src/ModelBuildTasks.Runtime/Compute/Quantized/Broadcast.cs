@@ -207,20 +207,34 @@ internal sealed unsafe class Broadcast
             Row(j.A + (ia ? start : 0), ia, j.B + (ib ? start : 0), ib, j.Output + start, (int)(stop - start), ref j.Op);
             return;
         }
+        // Offsets of the first row from its multi-index over the outer dimensions; later rows advance an odometer.
+        Span<int> index = stackalloc int[MaxRank];
+        long offA = 0, offB = 0;
+        var rest = begin;
+        for (var d = j.Rank - 2; d >= 0; d--)
+        {
+            var size = j.Shape[d];
+            index[d] = rest % size;
+            rest /= size;
+            offA += index[d] * j.StrideA[d];
+            offB += index[d] * j.StrideB[d];
+        }
         for (var r = begin; r < end; r++)
         {
-            // Offsets of this row from its multi-index over the outer dimensions.
-            long offA = 0, offB = 0;
-            var rest = r;
+            Row(j.A + offA, ia, j.B + offB, ib, j.Output + (long)r * j.Inner, j.Inner, ref j.Op);
             for (var d = j.Rank - 2; d >= 0; d--)
             {
-                var size = j.Shape[d];
-                var i = rest % size;
-                rest /= size;
-                offA += i * j.StrideA[d];
-                offB += i * j.StrideB[d];
+                index[d]++;
+                offA += j.StrideA[d];
+                offB += j.StrideB[d];
+                if (index[d] < j.Shape[d])
+                {
+                    break;
+                }
+                offA -= j.StrideA[d] * j.Shape[d];
+                offB -= j.StrideB[d] * j.Shape[d];
+                index[d] = 0;
             }
-            Row(j.A + offA, ia, j.B + offB, ib, j.Output + (long)r * j.Inner, j.Inner, ref j.Op);
         }
     }
 

@@ -149,6 +149,21 @@ internal sealed unsafe class Pool2D : Kernel
                 }
                 Vector128.Min(Vector128.Max(m, lo), hi).Store(d + ch);
             }
+            if (ch < c && c >= Vector128<T>.Count)
+            {
+                // The last channels as one vector overlapping channels already done (same values rewritten).
+                ch = c - Vector128<T>.Count;
+                var m = Vector128.Load(image + ((nint)y0 * inW + x0) * c + ch);
+                for (var iy = y0; iy < y1; iy++)
+                {
+                    for (var ix = x0; ix < x1; ix++)
+                    {
+                        m = Vector128.Max(m, Vector128.Load(image + ((nint)iy * inW + ix) * c + ch));
+                    }
+                }
+                Vector128.Min(Vector128.Max(m, lo), hi).Store(d + ch);
+                ch = c;
+            }
         }
         for (; ch < c; ch++)
         {
