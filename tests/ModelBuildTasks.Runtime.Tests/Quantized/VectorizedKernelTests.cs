@@ -55,6 +55,9 @@ public sealed class VectorizedKernelTests
         Binary(b, BuiltinOperator.MAXIMUM, TensorType.INT8, [1, 70, 70, 1], [1, 70, 70, 3], [1, 70, 70, 3]);
         Binary(b, BuiltinOperator.MINIMUM, TensorType.INT8, [5, 64, 33], [5, 1, 33], [5, 64, 33]);
         Binary(b, BuiltinOperator.MAXIMUM, TensorType.UINT8, [4, 1000], [4, 1000], [4, 1000]);
+        // int16 MAXIMUM/MINIMUM share the vector path (ADD/SUB/MUL int16 keep the scalar one).
+        Binary(b, BuiltinOperator.MAXIMUM, TensorType.INT16, [1, 40, 40, 19], [1, 40, 40, 19], [1, 40, 40, 19]);
+        Binary(b, BuiltinOperator.MINIMUM, TensorType.INT16, [1, 30, 30, 24], [24], [1, 30, 30, 24]);
         AssertExact(b);
     }
 
@@ -64,15 +67,17 @@ public sealed class VectorizedKernelTests
         var b = new QuantModelBuilder(32);
         void Pool(BuiltinOperator op, TensorType type, int[] shape, int filter, int stride, Padding padding, int outH, int outW)
         {
-            var zero = type == TensorType.UINT8 ? 128 : -3;
-            var x = b.Input(type, shape, 0.05f, zero);
-            var y = b.Output($"{op} {type} {string.Join("x", shape)} {filter}/{stride} {padding}", type, [shape[0], outH, outW, shape[3]], 0.05f, zero);
+            var wide = type == TensorType.INT16;
+            var zero = type == TensorType.UINT8 ? 128 : wide ? 0 : -3;
+            var scale = wide ? 0.0005f : 0.05f;
+            var x = b.Input(type, shape, scale, zero);
+            var y = b.Output($"{op} {type} {string.Join("x", shape)} {filter}/{stride} {padding}", type, [shape[0], outH, outW, shape[3]], scale, zero);
             var options = new Pool2DOptionsT
             {
                 Padding = padding, StrideH = stride, StrideW = stride, FilterHeight = filter, FilterWidth = filter,
                 FusedActivationFunction = ActivationFunctionType.RELU6,
             };
-            b.Op(op, 2, BuiltinOptionsUnion.FromPool2DOptions(options), [x], y);
+            b.Op(op, wide ? 3 : 2, BuiltinOptionsUnion.FromPool2DOptions(options), [x], y);
         }
         // 16 channels: the 128-bit path; 45: 256-bit, 128-bit and scalar tail; 64: two full vectors.
         Pool(BuiltinOperator.MAX_POOL_2D, TensorType.INT8, [1, 112, 112, 16], 2, 2, Padding.VALID, 56, 56);
@@ -80,6 +85,8 @@ public sealed class VectorizedKernelTests
         Pool(BuiltinOperator.MAX_POOL_2D, TensorType.UINT8, [2, 20, 20, 64], 3, 1, Padding.SAME, 20, 20);
         Pool(BuiltinOperator.AVERAGE_POOL_2D, TensorType.INT8, [1, 31, 31, 27], 3, 2, Padding.SAME, 16, 16);
         Pool(BuiltinOperator.AVERAGE_POOL_2D, TensorType.UINT8, [1, 16, 16, 40], 16, 1, Padding.VALID, 1, 1);
+        Pool(BuiltinOperator.MAX_POOL_2D, TensorType.INT16, [1, 24, 24, 37], 2, 2, Padding.VALID, 12, 12);
+        Pool(BuiltinOperator.AVERAGE_POOL_2D, TensorType.INT16, [1, 20, 20, 27], 3, 2, Padding.SAME, 10, 10);
 
         void Resize(TensorType type, int[] shape, int outH, int outW, bool alignCorners, bool halfPixel)
         {
@@ -125,6 +132,9 @@ public sealed class VectorizedKernelTests
         var h = b.FloatInput([4096], 0f, 1f);
         System.Runtime.InteropServices.MemoryMarshal.AsBytes(halves.AsSpan()).CopyTo(b.InputData[^1]);
         b.Op(BuiltinOperator.QUANTIZE, 1, null, [h], b.Output("QUANTIZE float -> int8 ties", TensorType.INT8, [4096], 0.25f, -1));
+        // int16 keeps TFLite's arithmetic (double division, ties away from zero), on the 4-lane double path.
+        var w = b.FloatInput([1, 70, 70, 3], -3f, 3f);
+        b.Op(BuiltinOperator.QUANTIZE, 1, null, [w], b.Output("QUANTIZE float -> int16", TensorType.INT16, [1, 70, 70, 3], 0.0001f, 0));
 
         var d = b.Input(TensorType.INT8, [1, 128, 128, 5], 0.037f, -11);
         b.Op(BuiltinOperator.DEQUANTIZE, 2, null, [d], b.Output("DEQUANTIZE int8", TensorType.FLOAT32, [1, 128, 128, 5]));
