@@ -145,7 +145,7 @@ internal sealed unsafe class Broadcast
     }
 
     /// <summary>
-    /// Eight lanes at a time where the CPU has AVX2 and the function a vector form, split over the session's threads
+    /// Sixteen elements per step (two 8-lane int32 vectors) where the CPU has AVX2 and the function a vector form, split over the session's threads
     /// when the output is large. Each output element is computed the same way whichever thread writes it.
     /// </summary>
     public void RunVectorized<T, TOp>(T* a, T* b, T* output, ref TOp op, WorkerPool pool)
