@@ -3,7 +3,7 @@
 // on every corpus model in the same run and writes the ratio table into docs/runtime-performance.md.
 //
 //   node benchmarks/runtime-vs-litert.mjs [--rounds 3] [--runs 20] [--models a,b] [--out docs/runtime-performance.md]
-//       [--optimization none|int8|dynamic] [--baseline-mbt PATH/mbt.dll]
+//       [--optimization none|int8|dynamic] [--baseline-mbt PATH/mbt.dll] [--baseline-note TEXT]
 //
 // --optimization int8|dynamic times the corpus models after `mbt optimize` (int8 calibrated on 8 seeded random
 // samples in [0, 1), the distribution `mbt bench` feeds); the quantized models are cached in the temp folder.
@@ -29,6 +29,8 @@ const out = path.resolve(root, option('--out', 'docs/runtime-performance.md'));
 const optimization = option('--optimization', 'none');
 if (!['none', 'int8', 'dynamic'].includes(optimization)) throw new Error(`--optimization must be none, int8 or dynamic, not ${optimization}`);
 const baselineMbt = option('--baseline-mbt', null);
+// What the baseline build is, for the table's caption.
+const baselineNote = option('--baseline-note', 'the build of mbt from before the VNNI kernels');
 const PEAK_GFLOPS_PER_CORE = 83;  // fp32, this machine: 2 × 256-bit FMA × 8 lanes × 2 FLOP × ~2.6 GHz
 // int8 with AVX-VNNI: 2 × 256-bit VPDPBUSD per cycle × 32 multiply-adds × 2 ops × ~2.6 GHz (see docs/runtime-performance.md).
 const PEAK_INT8_GOPS_PER_CORE = 333;
@@ -148,7 +150,7 @@ const beforeRule = baselineMbt ? '---:|---:|---:|---:|' : '';
 const section = `## ${title}
 
 ${rounds} interleaved rounds × ${runs} timed runs per configuration; each figure is the configuration's best round
-median, in milliseconds.${made}${baselineMbt ? ' "before" is the build of mbt from before the VNNI kernels, timed in the same rounds.' : ''}
+median, in milliseconds.${made}${baselineMbt ? ` "before" is ${baselineNote}, timed in the same rounds.` : ''}
 The fastest single run of each ("min" columns) is the figure least disturbed by other processes.
 Machine: ${cpu}, ${os.cpus().length} logical CPUs. Load average when the run ended: ${os.loadavg().map((x) => x.toFixed(1)).join(', ')}
 (1, 5, 15 min). ${unit} of one core at the median, with its share of the ${quantized ? 'int8 AVX-VNNI' : 'fp32'} peak (${peak} ${unit}).

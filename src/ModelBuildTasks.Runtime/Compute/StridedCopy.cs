@@ -151,6 +151,22 @@ internal static unsafe class StridedCopy
             new Span<byte>(dst, checked((int)(n * value.Length))).Clear();
             return;
         }
+        // Span.Fill is vectorized for these element sizes; the byte-wise copy is for odd sizes only.
+        switch (value.Length)
+        {
+            case 1:
+                new Span<byte>(dst, checked((int)n)).Fill(value[0]);
+                return;
+            case 2:
+                new Span<short>(dst, checked((int)n)).Fill(System.Runtime.InteropServices.MemoryMarshal.Read<short>(value));
+                return;
+            case 4:
+                new Span<int>(dst, checked((int)n)).Fill(System.Runtime.InteropServices.MemoryMarshal.Read<int>(value));
+                return;
+            case 8:
+                new Span<long>(dst, checked((int)n)).Fill(System.Runtime.InteropServices.MemoryMarshal.Read<long>(value));
+                return;
+        }
         for (long i = 0; i < n; i++)
         {
             value.CopyTo(new Span<byte>(dst + i * value.Length, value.Length));

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ModelBuildTasks.Model.Schema;
 using ModelBuildTasks.Runtime.Compute.Quantized;
 
@@ -59,7 +61,7 @@ internal sealed unsafe class Elementwise : Kernel
                     Subtract = !add, LeftShift = leftShift, ZeroA = qx.ZeroPoint, ZeroB = qy.ZeroPoint, OutZero = qz.ZeroPoint,
                     MulA = m1, ShiftA = s1, MulB = m2, ShiftB = s2, MulOut = mo, ShiftOut = so, Min = lo, Max = hi,
                 };
-                if (z.Type == TensorType.INT8)
+                if (z.Type is TensorType.INT8 or TensorType.UINT8)
                 {
                     addSub.UseSingleShift(qx.Scale / qz.Scale, qy.Scale / qz.Scale);
                 }
@@ -128,11 +130,11 @@ internal sealed unsafe class Elementwise : Kernel
             case BuiltinOperator.ADD:
             case BuiltinOperator.SUB:
                 var addSubOp = addSub;
-                broadcast.Run(x, y, z, ref addSubOp);
+                broadcast.RunVectorized(x, y, z, ref addSubOp, context.Pool);
                 break;
             case BuiltinOperator.MUL:
                 var mulOp = mul;
-                broadcast.Run(x, y, z, ref mulOp);
+                broadcast.RunVectorized(x, y, z, ref mulOp, context.Pool);
                 break;
             case BuiltinOperator.PRELU:
                 var preluOp = prelu;
@@ -140,16 +142,16 @@ internal sealed unsafe class Elementwise : Kernel
                 break;
             case BuiltinOperator.MAXIMUM:
                 var maxOp = default(Maximum);
-                broadcast.Run(x, y, z, ref maxOp);
+                broadcast.RunVectorized(x, y, z, ref maxOp, context.Pool);
                 break;
             default:
                 var minOp = default(Minimum);
-                broadcast.Run(x, y, z, ref minOp);
+                broadcast.RunVectorized(x, y, z, ref minOp, context.Pool);
                 break;
         }
     }
 
-    private struct AddSub : IQuantizedBinary
+    private struct AddSub : IVectorQuantizedBinary
     {
         public bool Subtract;
         public int LeftShift, ZeroA, ZeroB, OutZero, MulA, ShiftA, MulB, ShiftB, MulOut, ShiftOut, Min, Max;
@@ -194,9 +196,19 @@ internal sealed unsafe class Elementwise : Kernel
             var raw = Subtract ? sa - sb : sa + sb;
             return Math.Clamp(FixedPoint.MultiplyByQuantizedMultiplier(raw, MulOut, ShiftOut) + OutZero, Min, Max);
         }
+
+        // Only the single-shift form has a vector version: its products stay below 2^29, so int32 lanes are exact.
+        public readonly bool Vectorized => SingleShift;
+
+        public readonly Vector256<int> Apply(Vector256<int> a, Vector256<int> b)
+        {
+            var sum = Vector256.Create(SingleBias) + a * Vector256.Create(SingleMulA) + b * Vector256.Create(SingleMulB);
+            var shifted = Vector256.ShiftRightArithmetic(sum, SingleShiftBits) + Vector256.Create(OutZero);
+            return Vector256.Min(Vector256.Max(shifted, Vector256.Create(Min)), Vector256.Create(Max));
+        }
     }
 
-    private struct Mul : IQuantizedBinary
+    private struct Mul : IVectorQuantizedBinary
     {
         public int ZeroA, ZeroB, OutZero, Multiplier, Shift, Min, Max;
 
@@ -221,6 +233,17 @@ internal sealed unsafe class Elementwise : Kernel
                 : FixedPoint.MultiplyByQuantizedMultiplier(product, Multiplier, Shift);
             return Math.Clamp(scaled + OutZero, Min, Max);
         }
+
+        public readonly bool Vectorized => FloatScale > 0;
+
+        public readonly Vector256<int> Apply(Vector256<int> a, Vector256<int> b)
+        {
+            // |product| < 2^17 converts to float exactly; the float-to-int conversion rounds to nearest even, as
+            // the scalar MathF.Round does.
+            var product = (a - Vector256.Create(ZeroA)) * (b - Vector256.Create(ZeroB));
+            var scaled = Avx.ConvertToVector256Int32(Avx.Multiply(Avx.ConvertToVector256Single(product), Vector256.Create(FloatScale)));
+            return Vector256.Min(Vector256.Max(scaled + Vector256.Create(OutZero), Vector256.Create(Min)), Vector256.Create(Max));
+        }
     }
 
     private struct Prelu : IQuantizedBinary
@@ -237,13 +260,21 @@ internal sealed unsafe class Elementwise : Kernel
         }
     }
 
-    private struct Maximum : IQuantizedBinary
+    private struct Maximum : IVectorQuantizedBinary
     {
         public readonly int Apply(int a, int b) => Math.Max(a, b);
+
+        public readonly bool Vectorized => true;
+
+        public readonly Vector256<int> Apply(Vector256<int> a, Vector256<int> b) => Vector256.Max(a, b);
     }
 
-    private struct Minimum : IQuantizedBinary
+    private struct Minimum : IVectorQuantizedBinary
     {
         public readonly int Apply(int a, int b) => Math.Min(a, b);
+
+        public readonly bool Vectorized => true;
+
+        public readonly Vector256<int> Apply(Vector256<int> a, Vector256<int> b) => Vector256.Min(a, b);
     }
 }

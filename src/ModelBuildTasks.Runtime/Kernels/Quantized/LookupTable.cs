@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ModelBuildTasks.Model.Schema;
 using ModelBuildTasks.Runtime.Compute.Quantized;
 
@@ -19,6 +21,9 @@ internal sealed unsafe class LookupTable : Kernel
     private readonly TensorType outType;
     private readonly long count;
     private readonly int input;
+
+    // 8-bit in and out: the table as 256 bytes indexed by the input's bit pattern (pinned: parallel bodies read it).
+    private readonly byte[]? byteTable;
     private readonly int output;
 
     private LookupTable(KernelSetup s, Func<int, int> function)
@@ -39,6 +44,15 @@ internal sealed unsafe class LookupTable : Kernel
         count = x.ElementCount;
         input = x.Index;
         output = y.Index;
+        if (x.Type is TensorType.INT8 or TensorType.UINT8 && y.Type is TensorType.INT8 or TensorType.UINT8)
+        {
+            byteTable = GC.AllocateArray<byte>(256, pinned: true);
+            for (var bits = 0; bits < 256; bits++)
+            {
+                var q = x.Type == TensorType.INT8 ? (sbyte)bits : bits;
+                byteTable[bits] = unchecked((byte)table[q + offset]);
+            }
+        }
     }
 
     public static Kernel Create(KernelSetup s)
@@ -156,6 +170,17 @@ internal sealed unsafe class LookupTable : Kernel
 
     public override void Run(RunContext context)
     {
+        if (byteTable is not null)
+        {
+            var job = new ByteJob
+            {
+                Input = context.B(input), Output = context.B(output), Count = count,
+                Table = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref byteTable[0]),
+            };
+            var blocks = (int)((count + BlockBytes - 1) / BlockBytes);
+            context.Pool.For(blocks, count >= 4 * BlockBytes ? 1 : Math.Max(1, blocks), &MapBytes, &job);
+            return;
+        }
         var src = context.B(input);
         var dst = context.B(output);
         fixed (int* t = table)
@@ -173,6 +198,46 @@ internal sealed unsafe class LookupTable : Kernel
                 case (_, TensorType.UINT8): Map((short*)src, dst, lut); break;
                 default: Map((short*)src, (short*)dst, lut); break;
             }
+        }
+    }
+
+    private const int BlockBytes = 32 * 1024;
+
+    private struct ByteJob
+    {
+        public byte* Input, Output, Table;
+        public long Count;
+    }
+
+    private static void MapBytes(void* state, int begin, int end, int thread)
+    {
+        ref var j = ref *(ByteJob*)state;
+        var start = (long)begin * BlockBytes;
+        var stop = Math.Min((long)end * BlockBytes, j.Count);
+        var src = j.Input + start;
+        var dst = j.Output + start;
+        var n = stop - start;
+        var t = j.Table;
+        long i = 0;
+        if (Avx512Vbmi.IsSupported)
+        {
+            // Two 128-byte table halves, each looked up with one two-register byte permute (low 7 index bits); the
+            // index's top bit picks the half.
+            var t0 = Vector512.Load(t);
+            var t1 = Vector512.Load(t + 64);
+            var t2 = Vector512.Load(t + 128);
+            var t3 = Vector512.Load(t + 192);
+            for (; i <= n - 64; i += 64)
+            {
+                var index = Vector512.Load(src + i);
+                var low = Avx512Vbmi.PermuteVar64x8x2(t0, index, t1);
+                var high = Avx512Vbmi.PermuteVar64x8x2(t2, index, t3);
+                Avx512BW.BlendVariable(low, high, index).Store(dst + i);
+            }
+        }
+        for (; i < n; i++)
+        {
+            dst[i] = t[src[i]];
         }
     }
 
