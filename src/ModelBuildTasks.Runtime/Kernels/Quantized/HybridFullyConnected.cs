@@ -20,6 +20,7 @@ internal sealed unsafe class HybridFullyConnected : Kernel
     private readonly long[] rowSums;
     private readonly float[] bias;
     private readonly FusedActivation activation;
+    private readonly HybridWeights? packed;
     private readonly int rows;
     private readonly int k;
     private readonly int n;
@@ -49,11 +50,21 @@ internal sealed unsafe class HybridFullyConnected : Kernel
         bias = b is null ? new float[n] : s.ConstFloats(b).ToArray();
         s.Require(bias.Length == n, $"bias {b} must have {n} elements");
         activation = FusedActivation.From(o.FusedActivationFunction, s);
-        ScratchBytesPerThread = (long)(k + 16) * sizeof(short);
         MultiplyAccumulates = (long)rows * n * k;
         input = x.Index;
         output = y.Index;
+        if (HybridPaths.PerChannel)
+        {
+            ScratchBytesPerThread = (long)(k + 16) * sizeof(short);
+            return;
+        }
+        packed = new HybridWeights(weights, n, k, filterScales, bias, rowSums);
+        // Thread 0's scratch holds every quantized row (shared by the threads) and the rows' scales and zero points.
+        ScratchBytesPerThread = (long)rows * HybridWeights.RowStride(k) * sizeof(short) + (long)rows * 8 + 64 * sizeof(int) + 64;
     }
+
+    /// <summary>The 8-bit dot-product path this kernel was prepared for (null: the per-channel reference loop).</summary>
+    internal Int8DotPath? DotPath => packed?.DotPath;
 
     public static Kernel Create(KernelSetup s) => new HybridFullyConnected(s);
 
@@ -71,6 +82,92 @@ internal sealed unsafe class HybridFullyConnected : Kernel
     }
 
     public override void Run(RunContext context)
+    {
+        if (packed is null)
+        {
+            RunPerChannel(context);
+        }
+        else if (packed.DotPath == Int8DotPath.Vnni)
+        {
+            RunPacked<byte>(context, packed);
+        }
+        else
+        {
+            RunPacked<short>(context, packed);
+        }
+    }
+
+    private struct Job
+    {
+        public HybridPanels W;
+        public byte* Rows;
+        public float* Scales;
+        public int* Offsets;
+        public float* Output;
+        public nint* Scratch;
+        public int RowCount;
+        public int K;
+    }
+
+    /// <summary>Quantizes every row, then splits (four-row block × 16-channel panel) items over the threads.</summary>
+    private void RunPacked<T>(RunContext context, HybridWeights weightsPacked) where T : unmanaged
+    {
+        var stride = HybridWeights.RowStride(k);
+        var quantized = (T*)context.Scratch(0);
+        var scales = (float*)(quantized + (nint)rows * stride);
+        var offsets = (int*)(scales + rows);
+        var src = context.F(input);
+        for (var r = 0; r < rows; r++)
+        {
+            var row = quantized + (nint)r * stride;
+            scales[r] = DynamicQuantization.Asymmetric(src + (nint)r * k, k, row, out offsets[r]);
+            new Span<T>(row + k, stride - k).Clear();
+        }
+        var job = new Job
+        {
+            W = weightsPacked.View,
+            Rows = (byte*)quantized,
+            Scales = scales,
+            Offsets = offsets,
+            Output = context.F(output),
+            Scratch = context.ScratchTable,
+            RowCount = rows,
+            K = k,
+        };
+        var blocks = (rows + PackedInt8Gemm.Rows - 1) / PackedInt8Gemm.Rows;
+        context.Pool.For(blocks * job.W.Panels, 1, &Body<T>, &job);
+        activation.Apply(context.F(output), (long)rows * n);
+    }
+
+    private static void Body<T>(void* state, int begin, int end, int thread) where T : unmanaged
+    {
+        ref var j = ref *(Job*)state;
+        var stride = HybridWeights.RowStride(j.K);
+        var quantized = (T*)j.Rows;
+        // Each thread's panel sums live past the shared rows, in its own scratch.
+        var sums = (int*)((byte*)j.Scratch[thread] + (long)j.RowCount * stride * sizeof(short) + (long)j.RowCount * 8);
+        var n = j.W.N;
+        for (var item = begin; item < end; item++)
+        {
+            var block = item / j.W.Panels;
+            var p = item - block * j.W.Panels;
+            var r0 = block * PackedInt8Gemm.Rows;
+            var count = Math.Min(PackedInt8Gemm.Rows, j.RowCount - r0);
+            var a0 = quantized + (nint)r0 * stride;
+            var a1 = a0 + (count > 1 ? stride : 0);
+            var a2 = a0 + (count > 2 ? 2 * stride : 0);
+            var a3 = a0 + (count > 3 ? 3 * stride : 0);
+            j.W.Panel(a0, a1, a2, a3, p, sums);
+            var c0 = p * PackedInt8Weights.Columns;
+            for (var r = 0; r < count; r++)
+            {
+                j.W.Store(sums + r * PackedInt8Weights.Columns, j.Offsets[r0 + r], j.Scales[r0 + r], c0, j.Output + (nint)(r0 + r) * n + c0, true);
+            }
+        }
+    }
+
+    /// <summary>The per-channel reference: one output channel's dot product at a time, on one thread.</summary>
+    private void RunPerChannel(RunContext context)
     {
         var quantized = (short*)context.Scratch(0);
         var src = context.F(input);
