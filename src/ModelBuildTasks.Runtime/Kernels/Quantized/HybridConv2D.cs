@@ -66,6 +66,9 @@ internal sealed unsafe class HybridConv2D : Kernel
 
     private bool Pointwise => g.KH == 1 && g.KW == 1;
 
+    /// <summary>1×1 kernels quantize each pixel on its own (see <see cref="RunPointwise"/>).</summary>
+    internal bool IsPointwise => Pointwise;
+
     /// <summary>The 8-bit dot-product path this kernel was prepared for (null: the per-channel reference loops).</summary>
     internal Int8DotPath? DotPath => packed?.DotPath;
 
