@@ -150,11 +150,13 @@ internal static unsafe class DynamicQuantization
                 vMin = Avx.Min(vMin, v);
                 vMax = Avx.Max(vMax, v);
             }
-            for (var j = 0; j < 8; j++)
-            {
-                min = Math.Min(min, vMin.GetElement(j));
-                max = Math.Max(max, vMax.GetElement(j));
-            }
+            // Fold the eight lanes in registers (both vectors started at 0, so 0 stays in the range).
+            var min4 = Sse.Min(vMin.GetLower(), vMin.GetUpper());
+            var max4 = Sse.Max(vMax.GetLower(), vMax.GetUpper());
+            min4 = Sse.Min(min4, Sse.MoveHighToLow(min4, min4));
+            max4 = Sse.Max(max4, Sse.MoveHighToLow(max4, max4));
+            min = Sse.MinScalar(min4, Sse.Shuffle(min4, min4, 1)).ToScalar();
+            max = Sse.MaxScalar(max4, Sse.Shuffle(max4, max4, 1)).ToScalar();
         }
         for (; i < n; i++)
         {

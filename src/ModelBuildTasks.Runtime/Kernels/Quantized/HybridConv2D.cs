@@ -207,11 +207,18 @@ internal sealed unsafe class HybridConv2D : Kernel
         {
             new Span<T>(rows + r * stride + k, stride - k).Clear();
         }
+        // Stride 1 without padding: output pixel m reads input pixel m, no position arithmetic needed.
+        var direct = g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.InH == g.OutH && g.InW == g.OutW;
         var m = m0;
         while (m < m1)
         {
             // Gather up to four in-image pixels; padding pixels on the way just take the bias.
             var count = 0;
+            for (; direct && m < m1 && count < Rows; m++)
+            {
+                scales[count] = DynamicQuantization.AsymmetricPerRow(j.Input + (nint)m * k, k, rows + count * stride, out offsets[count]);
+                at[count++] = m;
+            }
             for (; m < m1 && count < Rows; m++)
             {
                 var b = m / pixels;
