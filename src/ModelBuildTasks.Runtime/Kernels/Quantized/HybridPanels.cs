@@ -108,14 +108,16 @@ internal unsafe struct HybridPanels
     /// <summary>
     /// Writes the channels from <paramref name="c0"/> (up to 16) of one row from its panel sums: dot = sum −
     /// offset·Σw[c], then in float either dot·s_w[c]·s + bias[c] (convolution) or bias[c] + dot·(s·s_w[c])
-    /// (fully connected) — the orders the per-channel kernels always used, so the bits are the same.
+    /// (fully connected) — the orders the per-channel kernels always used, so the bits are the same. A partial
+    /// panel's results pass through <paramref name="sums"/>, which this overwrites.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly void Store(int* sums, int offset, float scale, int c0, float* y, bool fullyConnectedOrder)
     {
         var count = Math.Min(PackedInt8Weights.Columns, N - c0);
         if (Avx2.IsSupported && Exact32)
         {
-            var partial = stackalloc float[PackedInt8Weights.Columns];
+            var partial = (float*)sums;
             var dst = count == PackedInt8Weights.Columns ? y : partial;
             var vOffset = Vector256.Create(offset);
             var vScale = Vector256.Create(scale);
