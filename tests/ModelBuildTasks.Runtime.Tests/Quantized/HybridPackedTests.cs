@@ -84,6 +84,21 @@ public sealed class HybridPackedTests
         }
     }
 
+    [TestMethod]
+    public void PackedRunsAllocateNothing()
+    {
+        var b = new QuantModelBuilder(78);
+        Conv(b, [1, 9, 11, 8], 20, 3, 1, Padding.SAME, ActivationFunctionType.RELU, true);
+        Conv(b, [1, 6, 7, 12], 17, 1, 2, Padding.SAME, ActivationFunctionType.NONE, true);
+        FullyConnected(b, 5, 33, 18, ActivationFunctionType.RELU6);
+        var model = Load(b.Build(), Int8DotPaths.Current);
+        using var session = new ModelSession(model, new SessionOptions { Threads = 1 });
+        session.Run();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        session.Run();
+        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     /// <summary>Runs the model with kernels built for <paramref name="path"/> (null: the per-channel loops) on two threads.</summary>
     internal static byte[][] Run(byte[] bytes, QuantModelBuilder b, Int8DotPath? path)
     {
