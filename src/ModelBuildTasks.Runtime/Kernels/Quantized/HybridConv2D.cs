@@ -58,8 +58,9 @@ internal sealed unsafe class HybridConv2D : Kernel
         packed = new HybridWeights(weights, g.OutC, k, filterScales, bias, rowSums);
         // The quantized image (shared by the threads, in thread 0's scratch; 1×1 kernels quantize per pixel
         // instead), then each thread's four patch rows, panel sums and per-row scales and zero points.
-        imageBytes = Pointwise ? 0 : ((long)g.InH * g.InW * g.InC * sizeof(short) + 63) / 64 * 64;
-        ScratchBytesPerThread = imageBytes + Rows * (long)HybridWeights.RowStride(k) * sizeof(short) + 64 * sizeof(int) + 64;
+        var element = packed.DotPath == Int8DotPath.Vnni ? sizeof(byte) : sizeof(short);
+        imageBytes = Pointwise ? 0 : ((long)g.InH * g.InW * g.InC * element + 63) / 64 * 64;
+        ScratchBytesPerThread = imageBytes + Rows * (long)HybridWeights.RowStride(k) * element + 64 * sizeof(int) + 64;
     }
 
     private const int Rows = VnniInt8Gemm.Rows;

@@ -60,8 +60,12 @@ internal sealed unsafe class HybridFullyConnected : Kernel
         }
         packed = new HybridWeights(weights, n, k, filterScales, bias, rowSums);
         // Thread 0's scratch holds every quantized row (shared by the threads) and the rows' scales and zero points.
-        ScratchBytesPerThread = (long)rows * HybridWeights.RowStride(k) * sizeof(short) + (long)rows * 8 + 64 * sizeof(int) + 64;
+        ScratchBytesPerThread = SharedBytes(rows, k, packed.DotPath) + 64 * sizeof(int) + 64;
     }
+
+    /// <summary>Bytes of the quantized rows (VNNI: bytes, else int16) and their scales and zero points.</summary>
+    private static long SharedBytes(int rows, int k, Int8DotPath path) =>
+        (long)rows * HybridWeights.RowStride(k) * (path == Int8DotPath.Vnni ? sizeof(byte) : sizeof(short)) + (long)rows * 8;
 
     /// <summary>The 8-bit dot-product path this kernel was prepared for (null: the per-channel reference loop).</summary>
     internal Int8DotPath? DotPath => packed?.DotPath;
@@ -145,7 +149,7 @@ internal sealed unsafe class HybridFullyConnected : Kernel
         var stride = HybridWeights.RowStride(j.K);
         var quantized = (T*)j.Rows;
         // Each thread's panel sums live past the shared rows, in its own scratch.
-        var sums = (int*)((byte*)j.Scratch[thread] + (long)j.RowCount * stride * sizeof(short) + (long)j.RowCount * 8);
+        var sums = (int*)((byte*)j.Scratch[thread] + SharedBytes(j.RowCount, j.K, typeof(T) == typeof(byte) ? Int8DotPath.Vnni : Int8DotPath.Int16Pairs));
         var n = j.W.N;
         for (var item = begin; item < end; item++)
         {
