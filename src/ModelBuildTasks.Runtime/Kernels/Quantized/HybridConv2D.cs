@@ -7,10 +7,13 @@ namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 
 /// <summary>
 /// Hybrid (dynamic-range) CONV_2D: float32 activations, int8 weights (per-tensor or per-channel), float bias.
-/// Each batch image is quantized to int8 at run time (symmetric, or asymmetric when
-/// <c>asymmetric_quantize_inputs</c> is set); every output is (Σ w·(q − offset))·s_w[c]·s_image + bias[c] over
-/// the taps inside the image, then the fused activation — TFLite's hybrid convolution. Patches are gathered
-/// with the offset in padded positions, so the integer dot product minus offset·Σ w is exact.
+/// Each batch image (1×1 kernels: each pixel) is quantized to int8 at run time, asymmetrically; every output is
+/// (Σ w·(q − offset))·s_w[c]·s_image + bias[c] over the taps inside the image, then the fused activation —
+/// TFLite's hybrid convolution. Patches are gathered with the offset in padded positions, so the integer dot
+/// product minus offset·Σ w is exact. The products run on the packed 8-bit GEMMs (<see cref="HybridWeights"/>:
+/// 4 pixels × 16 channels per panel, VNNI or int16 pairs) with output pixels split over the threads; the float
+/// rescale keeps the per-channel loops' order of operations, so the bits are theirs (those loops remain as the
+/// tests' reference, <see cref="HybridPaths"/>).
 /// </summary>
 internal sealed unsafe class HybridConv2D : Kernel
 {

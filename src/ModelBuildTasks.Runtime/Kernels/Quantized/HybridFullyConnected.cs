@@ -11,7 +11,8 @@ namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 /// back: y = bias + (Σ w·q − offset·Σ w)·s_row·s_w, then the fused activation in float. Rows are quantized
 /// asymmetrically whatever <c>asymmetric_quantize_inputs</c> says, because that is what LiteRT's default CPU
 /// path computes (measured against the oracle: its outputs for the flag unset match asymmetric quantization to
-/// 1e-7 and differ from TFLite's symmetric builtin kernel by up to 0.5 % of the output range).
+/// 1e-7 and differ from TFLite's symmetric builtin kernel by up to 0.5 % of the output range). All rows are
+/// quantized first; (4-row block × 16-channel panel) items of the packed GEMM are then split over the threads.
 /// </summary>
 internal sealed unsafe class HybridFullyConnected : Kernel
 {
