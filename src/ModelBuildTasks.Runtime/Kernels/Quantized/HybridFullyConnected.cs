@@ -65,7 +65,7 @@ internal sealed unsafe class HybridFullyConnected : Kernel
     }
 
     /// <summary>Bytes of the quantized rows (VNNI: bytes, else int16) and their scales and zero points.</summary>
-    private static long SharedBytes(int rows, int k, Int8DotPath path) =>
+    internal static long SharedBytes(int rows, int k, Int8DotPath path) =>
         (long)rows * HybridWeights.RowStride(k) * (path == Int8DotPath.Vnni ? sizeof(byte) : sizeof(short)) + (long)rows * 8;
 
     /// <summary>The 8-bit dot-product path this kernel was prepared for (null: the per-channel reference loop).</summary>
@@ -102,18 +102,6 @@ internal sealed unsafe class HybridFullyConnected : Kernel
         }
     }
 
-    private struct Job
-    {
-        public HybridPanels W;
-        public byte* Rows;
-        public float* Scales;
-        public int* Offsets;
-        public float* Output;
-        public nint* Scratch;
-        public int RowCount;
-        public int K;
-    }
-
     /// <summary>Quantizes every row, then splits (four-row block × 16-channel panel) items over the threads.</summary>
     private void RunPacked<T>(RunContext context, HybridWeights weightsPacked) where T : unmanaged
     {
@@ -128,47 +116,9 @@ internal sealed unsafe class HybridFullyConnected : Kernel
             scales[r] = DynamicQuantization.Asymmetric(src + (nint)r * k, k, row, out offsets[r]);
             new Span<T>(row + k, stride - k).Clear();
         }
-        var job = new Job
-        {
-            W = weightsPacked.View,
-            Rows = (byte*)quantized,
-            Scales = scales,
-            Offsets = offsets,
-            Output = context.F(output),
-            Scratch = context.ScratchTable,
-            RowCount = rows,
-            K = k,
-        };
-        var blocks = (rows + PackedInt8Gemm.Rows - 1) / PackedInt8Gemm.Rows;
-        context.Pool.For(blocks * job.W.Panels, 1, &Body<T>, &job);
+        HybridRows.Multiply(context, weightsPacked.View, quantized, scales, offsets, rows, k, context.F(output),
+            SharedBytes(rows, k, weightsPacked.DotPath));
         activation.Apply(context.F(output), (long)rows * n);
-    }
-
-    private static void Body<T>(void* state, int begin, int end, int thread) where T : unmanaged
-    {
-        ref var j = ref *(Job*)state;
-        var stride = HybridWeights.RowStride(j.K);
-        var quantized = (T*)j.Rows;
-        // Each thread's panel sums live past the shared rows, in its own scratch.
-        var sums = (int*)((byte*)j.Scratch[thread] + SharedBytes(j.RowCount, j.K, typeof(T) == typeof(byte) ? Int8DotPath.Vnni : Int8DotPath.Int16Pairs));
-        var n = j.W.N;
-        for (var item = begin; item < end; item++)
-        {
-            var block = item / j.W.Panels;
-            var p = item - block * j.W.Panels;
-            var r0 = block * PackedInt8Gemm.Rows;
-            var count = Math.Min(PackedInt8Gemm.Rows, j.RowCount - r0);
-            var a0 = quantized + (nint)r0 * stride;
-            var a1 = a0 + (count > 1 ? stride : 0);
-            var a2 = a0 + (count > 2 ? 2 * stride : 0);
-            var a3 = a0 + (count > 3 ? 3 * stride : 0);
-            j.W.Panel(a0, a1, a2, a3, p, sums);
-            var c0 = p * PackedInt8Weights.Columns;
-            for (var r = 0; r < count; r++)
-            {
-                j.W.Store(sums + r * PackedInt8Weights.Columns, j.Offsets[r0 + r], j.Scales[r0 + r], c0, j.Output + (nint)(r0 + r) * n + c0, true);
-            }
-        }
     }
 
     /// <summary>The per-channel reference: one output channel's dot product at a time, on one thread.</summary>

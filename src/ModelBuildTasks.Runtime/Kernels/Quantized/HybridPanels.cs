@@ -19,7 +19,8 @@ internal sealed unsafe class HybridWeights
     private readonly int[] rowSums32;
     private readonly long[] rowSums;
 
-    public HybridWeights(short[] weights, int n, int k, float[] filterScales, float[] bias, long[] rowSums)
+    /// <param name="bias">Null when the operator has none (BATCH_MATMUL): the rescale then adds nothing.</param>
+    public HybridWeights(ReadOnlySpan<short> weights, int n, int k, float[] filterScales, float[]? bias, long[] rowSums)
     {
         if (Int8DotPaths.Current == Int8DotPath.Vnni)
         {
@@ -35,7 +36,7 @@ internal sealed unsafe class HybridWeights
         for (var c = 0; c < n; c++)
         {
             scales[c] = filterScales[c];
-            this.bias[c] = bias[c];
+            this.bias[c] = bias?[c] ?? 0f;
             this.rowSums[c] = rowSums[c];
             rowSums32[c] = (int)rowSums[c];
         }
@@ -54,6 +55,7 @@ internal sealed unsafe class HybridWeights
             RowSums = Pin(this.rowSums),
             // |Σq·w − offset·Σw| ≤ 2·128·127·k: below 2^31 the int32 sums and their correction are exact.
             Exact32 = k <= 65536,
+            NoBias = bias is null,
         };
     }
 
@@ -86,6 +88,7 @@ internal unsafe struct HybridPanels
     public int* RowSums32;
     public long* RowSums;
     public bool Exact32;
+    public bool NoBias;
 
     /// <summary>
     /// Σ q·w for four activation rows × the 16 channels of panel <paramref name="p"/>: T = byte rows (q + 128) on
@@ -108,7 +111,7 @@ internal unsafe struct HybridPanels
     /// <summary>
     /// Writes the channels from <paramref name="c0"/> (up to 16) of one row from its panel sums: dot = sum −
     /// offset·Σw[c], then in float either dot·s_w[c]·s + bias[c] (convolution) or bias[c] + dot·(s·s_w[c])
-    /// (fully connected) — the orders the per-channel kernels always used, so the bits are the same. A partial
+    /// (fully connected), or dot·(s·s_w[c]) without a bias — the orders the per-channel kernels always used, so the bits are the same. A partial
     /// panel's results pass through <paramref name="sums"/>, which this overwrites.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -128,7 +131,9 @@ internal unsafe struct HybridPanels
                 var f = Avx.ConvertToVector256Single(dot);
                 var ws = Avx.LoadVector256(Scales + c);
                 var b = Avx.LoadVector256(Bias + c);
-                var r = fullyConnectedOrder
+                var r = NoBias
+                    ? Avx.Multiply(f, Avx.Multiply(vScale, ws))
+                    : fullyConnectedOrder
                     ? Avx.Add(b, Avx.Multiply(f, Avx.Multiply(vScale, ws)))
                     : Avx.Add(Avx.Multiply(Avx.Multiply(f, ws), vScale), b);
                 r.Store(dst + h);
@@ -143,7 +148,77 @@ internal unsafe struct HybridPanels
         {
             var c = c0 + j;
             var dot = sums[j] - offset * RowSums[c];
-            y[j] = fullyConnectedOrder ? Bias[c] + dot * (scale * Scales[c]) : dot * Scales[c] * scale + Bias[c];
+            y[j] = NoBias ? dot * (scale * Scales[c])
+                : fullyConnectedOrder ? Bias[c] + dot * (scale * Scales[c]) : dot * Scales[c] * scale + Bias[c];
+        }
+    }
+}
+
+/// <summary>
+/// Rows quantized up front (FULLY_CONNECTED, BATCH_MATMUL) times packed weights: (4-row block × 16-channel panel)
+/// items split over the threads, written with the fully connected rescale order.
+/// </summary>
+internal static unsafe class HybridRows
+{
+    private struct Job
+    {
+        public HybridPanels W;
+        public byte* Rows;
+        public float* Scales;
+        public int* Offsets;
+        public float* Output;
+        public nint* Scratch;
+        public long SumsOffset;
+        public int RowCount;
+        public int K;
+    }
+
+    /// <summary>
+    /// output[r·N + c] for every row of <paramref name="rows"/> (stride <see cref="HybridWeights.RowStride"/>, with
+    /// their scales and zero points); each thread keeps its panel sums at <paramref name="sumsOffset"/> in its scratch.
+    /// </summary>
+    public static void Multiply<T>(RunContext context, HybridPanels w, T* rows, float* scales, int* offsets, int rowCount, int k,
+        float* output, long sumsOffset) where T : unmanaged
+    {
+        var job = new Job
+        {
+            W = w,
+            Rows = (byte*)rows,
+            Scales = scales,
+            Offsets = offsets,
+            Output = output,
+            Scratch = context.ScratchTable,
+            SumsOffset = sumsOffset,
+            RowCount = rowCount,
+            K = k,
+        };
+        var blocks = (rowCount + PackedInt8Gemm.Rows - 1) / PackedInt8Gemm.Rows;
+        context.Pool.For(blocks * w.Panels, 1, &Body<T>, &job);
+    }
+
+    private static void Body<T>(void* state, int begin, int end, int thread) where T : unmanaged
+    {
+        ref var j = ref *(Job*)state;
+        var stride = HybridWeights.RowStride(j.K);
+        var quantized = (T*)j.Rows;
+        var sums = (int*)((byte*)j.Scratch[thread] + j.SumsOffset);
+        var n = j.W.N;
+        for (var item = begin; item < end; item++)
+        {
+            var block = item / j.W.Panels;
+            var p = item - block * j.W.Panels;
+            var r0 = block * PackedInt8Gemm.Rows;
+            var count = Math.Min(PackedInt8Gemm.Rows, j.RowCount - r0);
+            var a0 = quantized + (nint)r0 * stride;
+            var a1 = a0 + (count > 1 ? stride : 0);
+            var a2 = a0 + (count > 2 ? 2 * stride : 0);
+            var a3 = a0 + (count > 3 ? 3 * stride : 0);
+            j.W.Panel(a0, a1, a2, a3, p, sums);
+            var c0 = p * PackedInt8Weights.Columns;
+            for (var r = 0; r < count; r++)
+            {
+                j.W.Store(sums + r * PackedInt8Weights.Columns, j.Offsets[r0 + r], j.Scales[r0 + r], c0, j.Output + (nint)(r0 + r) * n + c0, true);
+            }
         }
     }
 }
