@@ -6,7 +6,7 @@ using ModelBuildTasks.Runtime.Kernels.Quantized;
 namespace ModelBuildTasks.Runtime.Tests.Quantized;
 
 /// <summary>
-/// Hybrid CONV_2D and FULLY_CONNECTED on the packed GEMMs (VNNI and int16 pairs, two threads) against the
+/// Hybrid CONV_2D, FULLY_CONNECTED and BATCH_MATMUL on the packed GEMMs (VNNI and int16 pairs, two threads) against the
 /// per-channel loops they replaced: the float outputs must be the same bits, since LiteRT agreement was measured
 /// on the per-channel arithmetic.
 /// </summary>
@@ -49,6 +49,22 @@ public sealed class HybridPackedTests
         b.Op(BuiltinOperator.FULLY_CONNECTED, 12, BuiltinOptionsUnion.FromFullyConnectedOptions(options), [x, w, FloatBias(b, n)], y);
     }
 
+    private static void BatchMatMul(QuantModelBuilder b, int[] shapeA, int[] shapeB, int[] outShape, bool adjX, bool adjY, bool perColumn)
+    {
+        var x = b.FloatInput(shapeA, -2f, 3f);
+        var n = outShape[^1];
+        var values = new long[shapeB.Aggregate(1, (p, d) => p * d)];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = b.Random.Next(-127, 128);
+        }
+        var scales = Enumerable.Range(0, perColumn ? n : 1).Select(i => 0.01f + 0.002f * i).ToArray();
+        var quantization = perColumn ? TensorQuantization.PerAxis(scales, new long[n], shapeB.Length - 1) : QuantModelBuilder.Quant(scales[0], 0);
+        var w = b.Const(TensorType.INT8, shapeB, values, quantization);
+        var z = b.Output($"BATCH_MATMUL {string.Join("x", shapeA)} · {string.Join("x", shapeB)} adj {adjX}/{adjY}", TensorType.FLOAT32, outShape);
+        b.Op(BuiltinOperator.BATCH_MATMUL, 4, BuiltinOptionsUnion.FromBatchMatMulOptions(new BatchMatMulOptionsT { AdjX = adjX, AdjY = adjY }), [x, w], z);
+    }
+
     [TestMethod]
     public void PackedPathsGiveTheSameBitsAsThePerChannelLoops()
     {
@@ -66,6 +82,10 @@ public sealed class HybridPackedTests
         FullyConnected(b, 1, 75, 20, ActivationFunctionType.NONE);
         FullyConnected(b, 6, 64, 48, ActivationFunctionType.RELU);
         FullyConnected(b, 3, 9, 130, ActivationFunctionType.NONE);
+        // BATCH_MATMUL: broadcast batches, two right matrices, transposed operands, rows past one block.
+        BatchMatMul(b, [3, 1, 4, 9], [2, 9, 6], [3, 2, 4, 6], false, false, true);
+        BatchMatMul(b, [2, 12, 5], [2, 7, 12], [2, 5, 7], true, true, false);
+        BatchMatMul(b, [1, 33, 64], [64, 17], [1, 33, 17], false, false, true);
         var bytes = b.Build();
 
         var reference = Run(bytes, b, null);
@@ -91,6 +111,7 @@ public sealed class HybridPackedTests
         Conv(b, [1, 9, 11, 8], 20, 3, 1, Padding.SAME, ActivationFunctionType.RELU, true);
         Conv(b, [1, 6, 7, 12], 17, 1, 2, Padding.SAME, ActivationFunctionType.NONE, true);
         FullyConnected(b, 5, 33, 18, ActivationFunctionType.RELU6);
+        BatchMatMul(b, [2, 6, 10], [2, 10, 7], [2, 6, 7], false, false, true);
         var model = Load(b.Build(), Int8DotPaths.Current);
         using var session = new ModelSession(model, new SessionOptions { Threads = 1 });
         session.Run();
@@ -128,6 +149,7 @@ public sealed class HybridPackedTests
             {
                 case HybridConv2D conv: prepared = conv.DotPath; break;
                 case HybridFullyConnected fc: prepared = fc.DotPath; break;
+                case HybridBatchMatMul matMul: prepared = matMul.DotPath; break;
                 default: continue;
             }
             Assert.AreEqual(path, prepared, $"operator {step.OperatorIndex}");
