@@ -82,6 +82,8 @@ public sealed class HybridPackedTests
         FullyConnected(b, 1, 75, 20, ActivationFunctionType.NONE);
         FullyConnected(b, 6, 64, 48, ActivationFunctionType.RELU);
         FullyConnected(b, 3, 9, 130, ActivationFunctionType.NONE);
+        // K = 2^16: the rescale leaves the int32 vectors for int64 scalars.
+        FullyConnected(b, 2, 65536, 3, ActivationFunctionType.NONE);
         // BATCH_MATMUL: broadcast batches, two right matrices, transposed operands, rows past one block.
         BatchMatMul(b, [3, 1, 4, 9], [2, 9, 6], [3, 2, 4, 6], false, false, true);
         BatchMatMul(b, [2, 12, 5], [2, 7, 12], [2, 5, 7], true, true, false);

@@ -53,8 +53,9 @@ internal sealed unsafe class HybridWeights
             Bias = Pin(this.bias),
             RowSums32 = Pin(rowSums32),
             RowSums = Pin(this.rowSums),
-            // |Σq·w − offset·Σw| ≤ 2·128·127·k: below 2^31 the int32 sums and their correction are exact.
-            Exact32 = k <= 65536,
+            // |Σq·w| and |offset·Σw| are each at most 128·128·k, so below k = 2^16 the int32 sums and their
+            // difference are exact; longer rows take the int64 scalar rescale.
+            Exact32 = k < 65536,
             NoBias = bias is null,
         };
     }
