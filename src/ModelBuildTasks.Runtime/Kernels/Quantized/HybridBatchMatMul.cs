@@ -7,7 +7,9 @@ namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 /// Hybrid (dynamic-range) BATCH_MATMUL: float32 left operand, constant int8 right operand (per-tensor, or per output
 /// column), float32 output. Each left row of K values is quantized to int8 at run time (asymmetric, as for hybrid
 /// FULLY_CONNECTED), multiplied in integers, and scaled back: out = (Σ q·w − offset·Σ w)·s_row·s_w[n].
-/// adj_x / adj_y transpose the operands' last two dimensions; batch dimensions broadcast.
+/// adj_x / adj_y transpose the operands' last two dimensions; batch dimensions broadcast. Each right matrix is
+/// packed for the 8-bit GEMMs (<see cref="HybridRows"/>: row blocks × column panels over the threads), with the
+/// per-column loops' order of float operations, so the bits are theirs.
 /// </summary>
 internal sealed unsafe class HybridBatchMatMul : Kernel
 {
@@ -21,6 +23,8 @@ internal sealed unsafe class HybridBatchMatMul : Kernel
     private readonly short[] weights;
     private readonly long[] rowSums;
     private readonly float[] columnScales;
+    /// <summary>Each right batch packed for the 8-bit GEMMs (null: the per-column reference loops).</summary>
+    private readonly HybridWeights[]? packed;
     private readonly int x, output;
 
     private HybridBatchMatMul(KernelSetup s)
@@ -90,15 +94,105 @@ internal sealed unsafe class HybridBatchMatMul : Kernel
                 rowSums[(long)mat * n + c] = sum;
             }
         }
-        // The quantized row (int16) and, for adj_x, the gathered float row.
-        ScratchBytesPerThread = (long)(k + 16) * sizeof(short) + (long)k * sizeof(float);
         x = a.Index;
         output = z.Index;
+        if (HybridPaths.PerChannel)
+        {
+            // The quantized row (int16) and, for adj_x, the gathered float row.
+            ScratchBytesPerThread = (long)(k + 16) * sizeof(short) + (long)k * sizeof(float);
+            return;
+        }
+        packed = new HybridWeights[matrices];
+        for (var mat = 0; mat < matrices; mat++)
+        {
+            var rowSumsOfMatrix = rowSums.AsSpan(mat * n, n).ToArray();
+            packed[mat] = new HybridWeights(weights.AsSpan(mat * k * n, k * n), n, k, columnScales, null, rowSumsOfMatrix);
+        }
+        // Thread 0: one batch's quantized rows with their scales and zero points, and a gathered float row (adj_x);
+        // every thread: its panel sums.
+        ScratchBytesPerThread = SharedBytes + 64 * sizeof(int) + 64;
     }
+
+    private long SharedBytes => HybridFullyConnected.SharedBytes(m, k, Int8DotPath.Int16Pairs) + (long)k * sizeof(float) + 64;
+
+    /// <summary>The 8-bit dot-product path this kernel was prepared for (null: the per-column reference loops).</summary>
+    internal Int8DotPath? DotPath => packed?[0].DotPath;
 
     public static Kernel Create(KernelSetup s) => new HybridBatchMatMul(s);
 
     public override void Run(RunContext context)
+    {
+        if (packed is null)
+        {
+            RunPerColumn(context);
+        }
+        else if (packed[0].DotPath == Int8DotPath.Vnni)
+        {
+            RunPacked<byte>(context, packed);
+        }
+        else
+        {
+            RunPacked<short>(context, packed);
+        }
+    }
+
+    /// <summary>Per batch: every left row quantized, then the rows times the batch's packed weights over the threads.</summary>
+    private void RunPacked<T>(RunContext context, HybridWeights[] matrices) where T : unmanaged
+    {
+        long batches = 1;
+        foreach (var d in batchShape)
+        {
+            batches *= d;
+        }
+        var stride = HybridWeights.RowStride(k);
+        var quantized = (T*)context.Scratch(0);
+        var scales = (float*)(quantized + (nint)m * stride);
+        var offsets = (int*)(scales + m);
+        var row = (float*)(offsets + m);
+        var src = context.F(x);
+        var dst = context.F(output);
+        for (long batch = 0; batch < batches; batch++)
+        {
+            var (ox, ow) = Offsets(batch);
+            var a = src + ox;
+            for (var r = 0; r < m; r++)
+            {
+                var values = a + (long)r * k;
+                if (adjX)
+                {
+                    // The row is a column of the stored matrix: gather it first.
+                    for (var i = 0; i < k; i++)
+                    {
+                        row[i] = a[(long)i * m + r];
+                    }
+                    values = row;
+                }
+                var q = quantized + (nint)r * stride;
+                scales[r] = DynamicQuantization.Asymmetric(values, k, q, out offsets[r]);
+                new Span<T>(q + k, stride - k).Clear();
+            }
+            var weightsOfBatch = matrices[ow / ((long)k * n)].View;
+            HybridRows.Multiply(context, weightsOfBatch, quantized, scales, offsets, m, k, dst + batch * m * n, SharedBytes);
+        }
+    }
+
+    /// <summary>Element offsets of left and right operands for output batch <paramref name="batch"/> (broadcasting).</summary>
+    private (long X, long W) Offsets(long batch)
+    {
+        long ox = 0, ow = 0;
+        var rem = batch;
+        for (var d = batchShape.Length - 1; d >= 0; d--)
+        {
+            var i = rem % batchShape[d];
+            rem /= batchShape[d];
+            ox += i * xBatchStrides[d];
+            ow += i * wBatchStrides[d];
+        }
+        return (ox, ow);
+    }
+
+    /// <summary>The per-column reference: one output column's dot product at a time, on one thread.</summary>
+    private void RunPerColumn(RunContext context)
     {
         long batches = 1;
         foreach (var d in batchShape)

@@ -7,19 +7,26 @@ namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 
 /// <summary>
 /// Hybrid (dynamic-range) CONV_2D: float32 activations, int8 weights (per-tensor or per-channel), float bias.
-/// Each batch image is quantized to int8 at run time (symmetric, or asymmetric when
-/// <c>asymmetric_quantize_inputs</c> is set); every output is (Σ w·(q − offset))·s_w[c]·s_image + bias[c] over
-/// the taps inside the image, then the fused activation — TFLite's hybrid convolution. Patches are gathered
-/// with the offset in padded positions, so the integer dot product minus offset·Σ w is exact.
+/// Each batch image (1×1 kernels: each pixel) is quantized to int8 at run time, asymmetrically; every output is
+/// (Σ w·(q − offset))·s_w[c]·s_image + bias[c] over the taps inside the image, then the fused activation —
+/// TFLite's hybrid convolution. Patches are gathered with the offset in padded positions, so the integer dot
+/// product minus offset·Σ w is exact. The products run on the packed 8-bit GEMMs (<see cref="HybridWeights"/>:
+/// 4 pixels × 16 channels per panel, VNNI or int16 pairs) with output pixels split over the threads; the float
+/// rescale keeps the per-channel loops' order of operations, so the bits are theirs (those loops remain as the
+/// tests' reference, <see cref="HybridPaths"/>).
 /// </summary>
 internal sealed unsafe class HybridConv2D : Kernel
 {
+    private const int PixelsPerItem = 8;
+
     private readonly ConvGeometry g;
     private readonly short[] weights;
     private readonly float[] filterScales;
     private readonly long[] rowSums;
     private readonly float[] bias;
     private readonly FusedActivation activation;
+    private readonly HybridWeights? packed;
+    private readonly long imageBytes;
     private readonly int k;
     private readonly int input;
     private readonly int output;
@@ -42,16 +49,220 @@ internal sealed unsafe class HybridConv2D : Kernel
         bias = b is null ? new float[g.OutC] : s.ConstFloats(b).ToArray();
         s.Require(bias.Length == g.OutC, $"bias {b} must have {g.OutC} elements");
         activation = FusedActivation.From(o.FusedActivationFunction, s);
-        // One quantized image plus one patch row.
-        ScratchBytesPerThread = ((long)g.InH * g.InW * g.InC + k + 32) * sizeof(short);
         MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * k;
         input = x.Index;
         output = y.Index;
+        if (HybridPaths.PerChannel)
+        {
+            // One quantized image plus one patch row.
+            ScratchBytesPerThread = ((long)g.InH * g.InW * g.InC + k + 32) * sizeof(short);
+            return;
+        }
+        packed = new HybridWeights(weights, g.OutC, k, filterScales, bias, rowSums);
+        // The quantized image (shared by the threads, in thread 0's scratch; 1×1 kernels quantize per pixel
+        // instead), then each thread's four patch rows, panel sums and per-row scales and zero points.
+        var element = packed.DotPath == Int8DotPath.Vnni ? sizeof(byte) : sizeof(short);
+        imageBytes = Pointwise ? 0 : ((long)g.InH * g.InW * g.InC * element + 63) / 64 * 64;
+        ScratchBytesPerThread = imageBytes + Rows * (long)HybridWeights.RowStride(k) * element + 64 * sizeof(int) + 64;
     }
+
+    private const int Rows = VnniInt8Gemm.Rows;
+
+    private bool Pointwise => g.KH == 1 && g.KW == 1;
+
+    /// <summary>1×1 kernels quantize each pixel on its own (see <see cref="RunPointwise"/>).</summary>
+    internal bool IsPointwise => Pointwise;
+
+    /// <summary>The 8-bit dot-product path this kernel was prepared for (null: the per-channel reference loops).</summary>
+    internal Int8DotPath? DotPath => packed?.DotPath;
 
     public static Kernel Create(KernelSetup s) => new HybridConv2D(s);
 
     public override void Run(RunContext context)
+    {
+        if (packed is null)
+        {
+            RunPerChannel(context);
+        }
+        else if (packed.DotPath == Int8DotPath.Vnni)
+        {
+            RunPacked<byte>(context, packed);
+        }
+        else
+        {
+            RunPacked<short>(context, packed);
+        }
+    }
+
+    private struct Job
+    {
+        public ConvGeometry G;
+        public HybridPanels W;
+        public FusedActivation Activation;
+        public float* Input;
+        public float* Output;
+        public nint* Scratch;
+        public long ImageBytes;
+        public int Batch;
+        public float Scale;
+        public int Offset;
+    }
+
+    private void RunPacked<T>(RunContext context, HybridWeights weightsPacked) where T : unmanaged
+    {
+        var job = new Job
+        {
+            G = g,
+            W = weightsPacked.View,
+            Activation = activation,
+            Input = context.F(input),
+            Output = context.F(output),
+            Scratch = context.ScratchTable,
+            ImageBytes = imageBytes,
+        };
+        if (Pointwise)
+        {
+            var all = (g.OutputPixels + PixelsPerItem - 1) / PixelsPerItem;
+            context.Pool.For(all, 1, &PointwiseBody<T>, &job);
+        }
+        else
+        {
+            var imageSize = g.InH * g.InW * g.InC;
+            var items = (g.OutH * g.OutW + PixelsPerItem - 1) / PixelsPerItem;
+            for (var b = 0; b < g.Batch; b++)
+            {
+                job.Batch = b;
+                job.Scale = DynamicQuantization.Asymmetric(job.Input + (nint)b * imageSize, imageSize, (T*)context.Scratch(0), out job.Offset);
+                context.Pool.For(items, 1, &Body<T>, &job);
+            }
+        }
+        if (activation.IsTanh)
+        {
+            // Tanh over the whole output, as the per-channel loops applied it.
+            activation.Apply(context.F(output), (long)g.OutputPixels * g.OutC);
+        }
+    }
+
+    /// <summary>Output pixels of one image: four patches of the quantized image at a time against every panel.</summary>
+    private static void Body<T>(void* state, int begin, int end, int thread) where T : unmanaged
+    {
+        ref var j = ref *(Job*)state;
+        ref var g = ref j.G;
+        var k = g.KH * g.KW * g.InC;
+        var stride = HybridWeights.RowStride(k);
+        var image = (T*)j.Scratch[0];
+        var rows = (T*)((byte*)j.Scratch[thread] + j.ImageBytes);
+        var sums = (int*)(rows + Rows * stride);
+        var pixels = g.OutH * g.OutW;
+        var m0 = begin * PixelsPerItem;
+        var m1 = Math.Min(pixels, end * PixelsPerItem);
+        var pad = default(T);
+        DynamicQuantization.Set(&pad, 0, j.Offset);
+        for (var r = 0; r < Rows; r++)
+        {
+            new Span<T>(rows + r * stride + k, stride - k).Clear();
+        }
+        var output = j.Output + (nint)j.Batch * pixels * g.OutC;
+        for (var m = m0; m < m1; m += Rows)
+        {
+            var count = Math.Min(Rows, m1 - m);
+            for (var r = 0; r < count; r++)
+            {
+                Patch(ref g, image, m + r, pad, rows + r * stride);
+            }
+            var a1 = rows + (count > 1 ? stride : 0);
+            var a2 = rows + (count > 2 ? 2 * stride : 0);
+            var a3 = rows + (count > 3 ? 3 * stride : 0);
+            for (var p = 0; p < j.W.Panels; p++)
+            {
+                var c0 = p * PackedInt8Weights.Columns;
+                j.W.Panel(rows, a1, a2, a3, p, sums);
+                for (var r = 0; r < count; r++)
+                {
+                    j.W.Store(sums + r * PackedInt8Weights.Columns, j.Offset, j.Scale, c0, output + (nint)(m + r) * g.OutC + c0, false);
+                }
+            }
+        }
+        if (j.Activation.IsClamp)
+        {
+            FusedActivation.Clamp(output + (nint)m0 * g.OutC, (long)(m1 - m0) * g.OutC, j.Activation.Min, j.Activation.Max);
+        }
+    }
+
+    /// <summary>
+    /// 1×1 output pixels (all images): each in-image pixel quantized on its own (see <see cref="RunPerChannel"/>
+    /// for why), four at a time against every panel; pixels in the padding get the bias.
+    /// </summary>
+    private static void PointwiseBody<T>(void* state, int begin, int end, int thread) where T : unmanaged
+    {
+        ref var j = ref *(Job*)state;
+        ref var g = ref j.G;
+        var k = g.InC;
+        var stride = HybridWeights.RowStride(k);
+        var rows = (T*)((byte*)j.Scratch[thread] + j.ImageBytes);
+        var sums = (int*)(rows + Rows * stride);
+        var m0 = begin * PixelsPerItem;
+        var m1 = Math.Min(g.OutputPixels, end * PixelsPerItem);
+        var pixels = g.OutH * g.OutW;
+        var scales = stackalloc float[Rows];
+        var offsets = stackalloc int[Rows];
+        var at = stackalloc int[Rows];
+        for (var r = 0; r < Rows; r++)
+        {
+            new Span<T>(rows + r * stride + k, stride - k).Clear();
+        }
+        // Stride 1 without padding: output pixel m reads input pixel m, no position arithmetic needed.
+        var direct = g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 && g.InH == g.OutH && g.InW == g.OutW;
+        var m = m0;
+        while (m < m1)
+        {
+            // Gather up to four in-image pixels; padding pixels on the way just take the bias.
+            var count = 0;
+            for (; direct && m < m1 && count < Rows; m++)
+            {
+                scales[count] = DynamicQuantization.AsymmetricPerRow(j.Input + (nint)m * k, k, rows + count * stride, out offsets[count]);
+                at[count++] = m;
+            }
+            for (; m < m1 && count < Rows; m++)
+            {
+                var b = m / pixels;
+                var inImage = m - b * pixels;
+                var iy = inImage / g.OutW * g.StrideH - g.PadTop;
+                var ix = inImage % g.OutW * g.StrideW - g.PadLeft;
+                if ((uint)iy >= (uint)g.InH || (uint)ix >= (uint)g.InW)
+                {
+                    Buffer.MemoryCopy(j.W.Bias, j.Output + (nint)m * g.OutC, g.OutC * sizeof(float), g.OutC * sizeof(float));
+                    continue;
+                }
+                var src = j.Input + (((nint)b * g.InH + iy) * g.InW + ix) * k;
+                scales[count] = DynamicQuantization.AsymmetricPerRow(src, k, rows + count * stride, out offsets[count]);
+                at[count++] = m;
+            }
+            if (count == 0)
+            {
+                continue;
+            }
+            var a1 = rows + (count > 1 ? stride : 0);
+            var a2 = rows + (count > 2 ? 2 * stride : 0);
+            var a3 = rows + (count > 3 ? 3 * stride : 0);
+            for (var p = 0; p < j.W.Panels; p++)
+            {
+                var c0 = p * PackedInt8Weights.Columns;
+                j.W.Panel(rows, a1, a2, a3, p, sums);
+                for (var r = 0; r < count; r++)
+                {
+                    j.W.Store(sums + r * PackedInt8Weights.Columns, offsets[r], scales[r], c0, j.Output + (nint)at[r] * g.OutC + c0, false);
+                }
+            }
+        }
+        if (j.Activation.IsClamp)
+        {
+            FusedActivation.Clamp(j.Output + (nint)m0 * g.OutC, (long)(m1 - m0) * g.OutC, j.Activation.Min, j.Activation.Max);
+        }
+    }
+
+    /// <summary>The per-channel reference: one output channel's dot product at a time, on one thread.</summary>
+    private void RunPerChannel(RunContext context)
     {
         var image = (short*)context.Scratch(0);
         var patch = image + (nint)g.InH * g.InW * g.InC + 16;
@@ -122,7 +333,7 @@ internal sealed unsafe class HybridConv2D : Kernel
     }
 
     /// <summary>The (ky, kx, c) patch of pixel m of one quantized image, <paramref name="pad"/> outside it.</summary>
-    private static void Patch(ref ConvGeometry g, short* image, int m, short pad, short* dst)
+    private static void Patch<T>(ref ConvGeometry g, T* image, int m, T pad, T* dst) where T : unmanaged
     {
         var c = g.InC;
         var ox = m % g.OutW;
@@ -135,11 +346,11 @@ internal sealed unsafe class HybridConv2D : Kernel
                 var ix = ox * g.StrideW - g.PadLeft + kx * g.DilationW;
                 if ((uint)iy >= (uint)g.InH || (uint)ix >= (uint)g.InW)
                 {
-                    new Span<short>(dst, c).Fill(pad);
+                    new Span<T>(dst, c).Fill(pad);
                 }
                 else
                 {
-                    Buffer.MemoryCopy(image + ((nint)iy * g.InW + ix) * c, dst, c * sizeof(short), c * sizeof(short));
+                    Buffer.MemoryCopy(image + ((nint)iy * g.InW + ix) * c, dst, c * sizeof(T), c * sizeof(T));
                 }
                 dst += c;
             }

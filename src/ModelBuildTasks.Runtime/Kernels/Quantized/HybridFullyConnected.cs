@@ -11,7 +11,8 @@ namespace ModelBuildTasks.Runtime.Kernels.Quantized;
 /// back: y = bias + (Σ w·q − offset·Σ w)·s_row·s_w, then the fused activation in float. Rows are quantized
 /// asymmetrically whatever <c>asymmetric_quantize_inputs</c> says, because that is what LiteRT's default CPU
 /// path computes (measured against the oracle: its outputs for the flag unset match asymmetric quantization to
-/// 1e-7 and differ from TFLite's symmetric builtin kernel by up to 0.5 % of the output range).
+/// 1e-7 and differ from TFLite's symmetric builtin kernel by up to 0.5 % of the output range). All rows are
+/// quantized first; (4-row block × 16-channel panel) items of the packed GEMM are then split over the threads.
 /// </summary>
 internal sealed unsafe class HybridFullyConnected : Kernel
 {
@@ -20,6 +21,7 @@ internal sealed unsafe class HybridFullyConnected : Kernel
     private readonly long[] rowSums;
     private readonly float[] bias;
     private readonly FusedActivation activation;
+    private readonly HybridWeights? packed;
     private readonly int rows;
     private readonly int k;
     private readonly int n;
@@ -49,11 +51,25 @@ internal sealed unsafe class HybridFullyConnected : Kernel
         bias = b is null ? new float[n] : s.ConstFloats(b).ToArray();
         s.Require(bias.Length == n, $"bias {b} must have {n} elements");
         activation = FusedActivation.From(o.FusedActivationFunction, s);
-        ScratchBytesPerThread = (long)(k + 16) * sizeof(short);
         MultiplyAccumulates = (long)rows * n * k;
         input = x.Index;
         output = y.Index;
+        if (HybridPaths.PerChannel)
+        {
+            ScratchBytesPerThread = (long)(k + 16) * sizeof(short);
+            return;
+        }
+        packed = new HybridWeights(weights, n, k, filterScales, bias, rowSums);
+        // Thread 0's scratch holds every quantized row (shared by the threads) and the rows' scales and zero points.
+        ScratchBytesPerThread = SharedBytes(rows, k, packed.DotPath) + 64 * sizeof(int) + 64;
     }
+
+    /// <summary>Bytes of the quantized rows (VNNI: bytes, else int16) and their scales and zero points.</summary>
+    internal static long SharedBytes(int rows, int k, Int8DotPath path) =>
+        (long)rows * HybridWeights.RowStride(k) * (path == Int8DotPath.Vnni ? sizeof(byte) : sizeof(short)) + (long)rows * 8;
+
+    /// <summary>The 8-bit dot-product path this kernel was prepared for (null: the per-channel reference loop).</summary>
+    internal Int8DotPath? DotPath => packed?.DotPath;
 
     public static Kernel Create(KernelSetup s) => new HybridFullyConnected(s);
 
@@ -71,6 +87,42 @@ internal sealed unsafe class HybridFullyConnected : Kernel
     }
 
     public override void Run(RunContext context)
+    {
+        if (packed is null)
+        {
+            RunPerChannel(context);
+        }
+        else if (packed.DotPath == Int8DotPath.Vnni)
+        {
+            RunPacked<byte>(context, packed);
+        }
+        else
+        {
+            RunPacked<short>(context, packed);
+        }
+    }
+
+    /// <summary>Quantizes every row, then splits (four-row block × 16-channel panel) items over the threads.</summary>
+    private void RunPacked<T>(RunContext context, HybridWeights weightsPacked) where T : unmanaged
+    {
+        var stride = HybridWeights.RowStride(k);
+        var quantized = (T*)context.Scratch(0);
+        var scales = (float*)(quantized + (nint)rows * stride);
+        var offsets = (int*)(scales + rows);
+        var src = context.F(input);
+        for (var r = 0; r < rows; r++)
+        {
+            var row = quantized + (nint)r * stride;
+            scales[r] = DynamicQuantization.Asymmetric(src + (nint)r * k, k, row, out offsets[r]);
+            new Span<T>(row + k, stride - k).Clear();
+        }
+        HybridRows.Multiply(context, weightsPacked.View, quantized, scales, offsets, rows, k, context.F(output),
+            SharedBytes(rows, k, weightsPacked.DotPath));
+        activation.Apply(context.F(output), (long)rows * n);
+    }
+
+    /// <summary>The per-channel reference: one output channel's dot product at a time, on one thread.</summary>
+    private void RunPerChannel(RunContext context)
     {
         var quantized = (short*)context.Scratch(0);
         var src = context.F(input);
