@@ -12,8 +12,6 @@ namespace ModelBuildTasks.Runtime.Kernels.Float32;
 /// </summary>
 internal sealed unsafe class BatchMatMul : Kernel
 {
-    private const int MaxBatchRank = 4;
-
     private readonly bool adjX, adjY;
     private readonly int m, n, k;
     private readonly int[] batchShape;
@@ -28,32 +26,9 @@ internal sealed unsafe class BatchMatMul : Kernel
         s.RequireType(a, TensorType.FLOAT32);
         s.RequireType(b, TensorType.FLOAT32);
         s.RequireType(z, TensorType.FLOAT32);
-        s.Require(a.Rank >= 2 && b.Rank >= 2, "operands need at least two dimensions");
-        var o = s.Options<BatchMatMulOptionsT>();
-        (adjX, adjY) = (o.AdjX, o.AdjY);
-        m = adjX ? a.Dim(-1) : a.Dim(-2);
-        k = adjX ? a.Dim(-2) : a.Dim(-1);
-        var kb = adjY ? b.Dim(-1) : b.Dim(-2);
-        n = adjY ? b.Dim(-2) : b.Dim(-1);
-        s.Require(k == kb, $"inner dimensions of {a} and {b} differ");
-        var rank = Math.Max(a.Rank, b.Rank) - 2;
-        s.Require(rank <= MaxBatchRank && z.Rank == rank + 2 && z.Dim(-2) == m && z.Dim(-1) == n, $"output {z} does not match");
-        batchShape = new int[rank];
-        xBatchStrides = new long[rank];
-        yBatchStrides = new long[rank];
-        long sa = (long)m * k, sb = (long)k * n;
-        for (var d = rank - 1; d >= 0; d--)
-        {
-            var da = d - (rank - (a.Rank - 2)) >= 0 ? a.Shape[d - (rank - (a.Rank - 2))] : 1;
-            var db = d - (rank - (b.Rank - 2)) >= 0 ? b.Shape[d - (rank - (b.Rank - 2))] : 1;
-            var size = Math.Max(da, db);
-            s.Require((da == size || da == 1) && (db == size || db == 1) && z.Shape[d] == size, $"batch dimensions of {a} and {b} do not broadcast to {z}");
-            batchShape[d] = size;
-            xBatchStrides[d] = da == 1 ? 0 : sa;
-            yBatchStrides[d] = db == 1 ? 0 : sb;
-            sa *= da;
-            sb *= db;
-        }
+        var g = MatMulShapes.BatchMatMul(s, a, b, z, s.Options<BatchMatMulOptionsT>());
+        (adjX, adjY, m, k, n) = (g.AdjX, g.AdjY, g.M, g.K, g.N);
+        (batchShape, xBatchStrides, yBatchStrides) = (g.BatchShape, g.XBatchStrides, g.YBatchStrides);
         MultiplyAccumulates = z.ElementCount * k;
         x = a.Index;
         y = b.Index;
