@@ -243,6 +243,45 @@ internal unsafe struct RequantizerView
     }
 
     /// <summary>
+    /// Requantizes one GEMM panel's int32 sums (<paramref name="count"/> rows × 16 channels from <paramref name="c0"/>,
+    /// rows 16 apart in <paramref name="sums"/>, overwritten) and writes them to rows <paramref name="firstRow"/>… of
+    /// <paramref name="output"/>, which has <paramref name="channels"/> per row. Whole blocks of 8 channels go through
+    /// vectors; the last few channels of a partial panel one by one.
+    /// </summary>
+    public readonly void StorePanel<T>(T* output, int* sums, int firstRow, int count, int c0, int channels)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        const int Columns = PackedInt8Weights.Columns;
+        var c1 = Math.Min(channels, c0 + Columns);
+        var vectorEnd = CanVectorize ? c0 + (c1 - c0) / 8 * 8 : c0;
+        for (var r = 0; r < count; r++)
+        {
+            var dst = output + (nint)(firstRow + r) * channels;
+            var rowSums = sums + r * Columns;
+            if (vectorEnd - c0 == Columns)
+            {
+                Requantize8(rowSums, c0);
+                Requantize8(rowSums + 8, c0 + 8);
+                VnniInt8Gemm.Store16(rowSums, dst + c0);
+                continue;
+            }
+            var c = c0;
+            for (; c < vectorEnd; c += 8)
+            {
+                Requantize8(rowSums + (c - c0), c);
+            }
+            for (; c < c1; c++)
+            {
+                rowSums[c - c0] = Requantize(rowSums[c - c0], c);
+            }
+            for (c = c0; c < c1; c++)
+            {
+                IntElements.Set(dst, c, rowSums[c - c0]);
+            }
+        }
+    }
+
+    /// <summary>
     /// Requantizes 8 int32 sums of channels [c, c+8) in place with AVX2, bit-exact with <see cref="Requantize"/>
     /// (int32 path): 64-bit products on even and odd lanes, truncating division by 2^31, rounding right shift.
     /// </summary>

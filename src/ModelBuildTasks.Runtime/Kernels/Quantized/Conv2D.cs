@@ -149,7 +149,7 @@ internal sealed unsafe class Conv2D : Kernel
             for (var p = 0; p < j.Panels; p++)
             {
                 PackedInt8Gemm.Panel(rows, a1, a2, a3, j.Packed + (nint)p * j.Pairs * 32, j.Pairs, sums);
-                Store(ref j, output, sums, m, count, p * PackedInt16Weights.Columns);
+                j.Rq.StorePanel(output, sums, m, count, p * PackedInt16Weights.Columns, j.G.OutC);
             }
         }
     }
@@ -194,42 +194,7 @@ internal sealed unsafe class Conv2D : Kernel
             {
                 var c0 = p * PackedInt8Weights.Columns;
                 VnniInt8Gemm.Panel(rows, a1, a2, a3, j.Vnni + (nint)p * panelBytes, j.Quads, j.Corrections + c0, sums);
-                Store(ref j, output, sums, m, count, c0);
-            }
-        }
-    }
-
-    /// <summary>Requantizes one panel's sums (rows × 16 channels from <paramref name="c0"/>) into the output pixels from m.</summary>
-    private static void Store<T>(ref Job j, T* output, int* sums, int m, int count, int c0)
-        where T : unmanaged, System.Numerics.IBinaryInteger<T>
-    {
-        var outC = j.G.OutC;
-        var c1 = Math.Min(outC, c0 + PackedInt8Weights.Columns);
-        // Whole blocks of 8 channels requantize in vectors; the last few channels of a partial panel one by one.
-        var vectorEnd = j.Rq.CanVectorize && Avx2.IsSupported ? c0 + (c1 - c0) / 8 * 8 : c0;
-        for (var r = 0; r < count; r++)
-        {
-            var dst = output + (nint)(m + r) * outC;
-            var rowSums = sums + r * PackedInt8Weights.Columns;
-            if (vectorEnd - c0 == PackedInt8Weights.Columns)
-            {
-                j.Rq.Requantize8(rowSums, c0);
-                j.Rq.Requantize8(rowSums + 8, c0 + 8);
-                VnniInt8Gemm.Store16(rowSums, dst + c0);
-                continue;
-            }
-            var c = c0;
-            for (; c < vectorEnd; c += 8)
-            {
-                j.Rq.Requantize8(rowSums + (c - c0), c);
-            }
-            for (; c < c1; c++)
-            {
-                rowSums[c - c0] = j.Rq.Requantize(rowSums[c - c0], c);
-            }
-            for (c = c0; c < c1; c++)
-            {
-                IntElements.Set(dst, c, rowSums[c - c0]);
+                j.Rq.StorePanel(output, sums, m, count, c0, j.G.OutC);
             }
         }
     }

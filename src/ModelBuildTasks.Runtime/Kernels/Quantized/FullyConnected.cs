@@ -156,7 +156,7 @@ internal sealed unsafe class FullyConnected : Kernel
         for (var p = 0; p < j.Panels; p++)
         {
             PackedInt8Gemm.Panel(rows, a1, a2, a3, j.Packed + (nint)p * j.Pairs * 32, j.Pairs, sums);
-            Store(ref j, output, sums, r0, count, p * PackedInt16Weights.Columns);
+            j.Rq.StorePanel(output, sums, r0, count, p * PackedInt16Weights.Columns, j.N);
         }
     }
 
@@ -183,41 +183,7 @@ internal sealed unsafe class FullyConnected : Kernel
         {
             var c0 = p * PackedInt8Weights.Columns;
             VnniInt8Gemm.Panel(rows, a1, a2, a3, j.Vnni + (nint)p * panelBytes, j.Quads, j.Corrections + c0, sums);
-            Store(ref j, output, sums, r0, count, c0);
-        }
-    }
-
-    /// <summary>Requantizes one panel's sums (rows × 16 columns from <paramref name="c0"/>) into output rows from r0.</summary>
-    private static void Store<T>(ref Job j, T* output, int* sums, int r0, int count, int c0)
-        where T : unmanaged, System.Numerics.IBinaryInteger<T>
-    {
-        var c1 = Math.Min(j.N, c0 + PackedInt16Weights.Columns);
-        // Whole blocks of 8 columns requantize in vectors; the last few columns of a partial panel one by one.
-        var vectorEnd = j.Rq.CanVectorize ? c0 + (c1 - c0) / 8 * 8 : c0;
-        for (var r = 0; r < count; r++)
-        {
-            var dst = output + (nint)(r0 + r) * j.N;
-            var rowSums = sums + r * PackedInt8Weights.Columns;
-            if (vectorEnd - c0 == PackedInt8Weights.Columns)
-            {
-                j.Rq.Requantize8(rowSums, c0);
-                j.Rq.Requantize8(rowSums + 8, c0 + 8);
-                VnniInt8Gemm.Store16(rowSums, dst + c0);
-                continue;
-            }
-            var c = c0;
-            for (; c < vectorEnd; c += 8)
-            {
-                j.Rq.Requantize8(rowSums + (c - c0), c);
-            }
-            for (; c < c1; c++)
-            {
-                rowSums[c - c0] = j.Rq.Requantize(rowSums[c - c0], c);
-            }
-            for (c = c0; c < c1; c++)
-            {
-                IntElements.Set(dst, c, rowSums[c - c0]);
-            }
+            j.Rq.StorePanel(output, sums, r0, count, c0, j.N);
         }
     }
 
