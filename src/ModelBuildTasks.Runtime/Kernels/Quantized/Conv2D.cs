@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ModelBuildTasks.Model.Schema;
 using ModelBuildTasks.Runtime.Compute;
@@ -21,6 +22,7 @@ internal sealed unsafe class Conv2D : Kernel
     private readonly short[] weights;
     private readonly PackedInt16Weights? packed;
     private readonly PackedInt8Weights? vnni;
+    private readonly FewChannelWeights? direct;
     private readonly ChannelRequantizer requantizer;
     private readonly TensorType type;
     private readonly short padValue;
@@ -41,6 +43,7 @@ internal sealed unsafe class Conv2D : Kernel
         if (x.Type != TensorType.INT16 && Int8DotPaths.Current == Int8DotPath.Vnni)
         {
             vnni = PackedInt8Weights.TryCreate(weights, g.OutC, k, signedActivations: x.Type == TensorType.INT8);
+            direct = vnni is null ? null : FewChannelWeights.TryCreate(weights, ref g);
         }
         // The int16 panels serve 8-bit activations when VNNI is off or a weight does not fit a signed byte.
         packed = vnni is null && x.Type != TensorType.INT16 ? new PackedInt16Weights(weights, g.OutC, k) : null;
@@ -51,12 +54,21 @@ internal sealed unsafe class Conv2D : Kernel
         // Four patch rows (8-bit path) of K rounded up to even, plus the panel sums.
         ScratchBytesPerThread = Math.Max((long)PackedInt8Gemm.Rows * RowStride(k) * sizeof(short),
             (long)VnniInt8Gemm.Rows * VnniInt8Gemm.RowStride(k)) + 64 * sizeof(int) + 64;
+        if (direct is not null)
+        {
+            // Row pointers, the panel sums and a padded copy of each kernel row for pixels at the border.
+            ScratchBytesPerThread = Math.Max(ScratchBytesPerThread,
+                (long)g.KH * sizeof(nint) + 64 * sizeof(int) + (long)g.KH * direct.RowBytes + 64);
+        }
         input = x.Index;
         output = y.Index;
     }
 
     /// <summary>The 8-bit dot-product path this kernel was prepared for (tests check which one ran).</summary>
     internal Int8DotPath DotPath => vnni is null ? Int8DotPath.Int16Pairs : Int8DotPath.Vnni;
+
+    /// <summary>True when this layer runs the direct few-channel dot products instead of packed panels.</summary>
+    internal bool UsesDirectPath => direct is not null;
 
     public static Kernel Create(KernelSetup s) => new Conv2D(s);
 
@@ -74,6 +86,8 @@ internal sealed unsafe class Conv2D : Kernel
             Vnni = vnni is null ? null : vnni.Data,
             Quads = vnni?.Quads ?? 0,
             Corrections = vnni is null ? null : vnni.Corrections,
+            Direct = direct is null ? null : direct.Data,
+            DirectRowBytes = direct?.RowBytes ?? 0,
             Rq = requantizer.View,
             Type = type,
             Pad = padValue,
@@ -95,6 +109,8 @@ internal sealed unsafe class Conv2D : Kernel
         public sbyte* Vnni;
         public int Quads;
         public int* Corrections;
+        public sbyte* Direct;
+        public int DirectRowBytes;
         public RequantizerView Rq;
         public TensorType Type;
         public short Pad;
@@ -112,6 +128,8 @@ internal sealed unsafe class Conv2D : Kernel
         var m1 = Math.Min(pixels, end * PixelsPerItem);
         switch (j.Type)
         {
+            case TensorType.INT8 when j.Direct != null: RowsDirect(ref j, (sbyte*)j.Input, (sbyte*)j.Output, m0, m1, thread); break;
+            case TensorType.UINT8 when j.Direct != null: RowsDirect(ref j, j.Input, j.Output, m0, m1, thread); break;
             case TensorType.INT8 when j.Vnni != null: RowsVnni(ref j, (sbyte*)j.Input, (sbyte*)j.Output, m0, m1, thread); break;
             case TensorType.UINT8 when j.Vnni != null: RowsVnni(ref j, j.Input, j.Output, m0, m1, thread); break;
             case TensorType.INT8: Rows8(ref j, (sbyte*)j.Input, (sbyte*)j.Output, m0, m1, thread); break;
@@ -196,6 +214,67 @@ internal sealed unsafe class Conv2D : Kernel
                 VnniInt8Gemm.Panel(rows, a1, a2, a3, j.Vnni + (nint)p * panelBytes, j.Quads, j.Corrections + c0, sums);
                 j.Rq.StorePanel(output, sums, m, count, c0, j.G.OutC);
             }
+        }
+    }
+
+    /// <summary>
+    /// Very few output channels on VNNI: each pixel's kernel rows are dotted straight from the input (a copy with
+    /// padding only at the border), four pixels' sums requantized together.
+    /// </summary>
+    private static void RowsDirect<T>(ref Job j, T* input, T* output, int m0, int m1, int thread)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        ref var g = ref j.G;
+        var c = g.InC;
+        var rowBytes = j.DirectRowBytes;
+        var rows = (byte**)j.Scratch[thread];
+        var sums = (int*)(rows + g.KH);
+        var copies = (byte*)(sums + 64);
+        var pad = (byte)j.Pad;
+        var flip = Vector256.Create(typeof(T) == typeof(sbyte) ? (byte)0x80 : (byte)0);
+        // A row read in place may run up to rowBytes past its start; near the tensor's end it is copied instead.
+        var inputEnd = (byte*)input + (nint)g.Batch * g.InH * g.InW * c;
+        var weightsPerChannel = g.KH * rowBytes;
+        var at = PixelPosition.Of(ref g, m0);
+        for (var m = m0; m < m1; m += VnniInt8Gemm.Rows)
+        {
+            var count = Math.Min(VnniInt8Gemm.Rows, m1 - m);
+            for (var r = 0; r < count; r++, at.Next(ref g))
+            {
+                var iy0 = at.Y * g.StrideH - g.PadTop;
+                var ix0 = at.X * g.StrideW - g.PadLeft;
+                var columnsInside = ix0 >= 0 && ix0 + g.KW <= g.InW;
+                for (var ky = 0; ky < g.KH; ky++)
+                {
+                    var iy = iy0 + ky * g.DilationH;
+                    var src = (byte*)input + ((nint)((at.B * g.InH + iy) * g.InW) + ix0) * c;
+                    if (columnsInside && (uint)iy < (uint)g.InH && src + rowBytes <= inputEnd)
+                    {
+                        rows[ky] = src;
+                        continue;
+                    }
+                    var dst = copies + ky * rowBytes;
+                    for (var kx = 0; kx < g.KW; kx++, dst += c)
+                    {
+                        var ix = ix0 + kx;
+                        if ((uint)iy >= (uint)g.InH || (uint)ix >= (uint)g.InW)
+                        {
+                            new Span<byte>(dst, c).Fill(pad);
+                        }
+                        else
+                        {
+                            Buffer.MemoryCopy(src + kx * c, dst, c, c);
+                        }
+                    }
+                    rows[ky] = copies + ky * rowBytes;
+                }
+                for (var oc = 0; oc < g.OutC; oc++)
+                {
+                    sums[r * PackedInt8Weights.Columns + oc] =
+                        FewChannelWeights.Dot(rows, g.KH, j.Direct + oc * weightsPerChannel, rowBytes, flip) - j.Corrections[oc];
+                }
+            }
+            j.Rq.StorePanel(output, sums, m, count, 0, g.OutC);
         }
     }
 
