@@ -20,6 +20,8 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
     private readonly int[] weights;
     private readonly int[] zeroPointSums;
     private readonly int[] tapOffsets;
+    private readonly short[] pairWeights;
+    private readonly int[] pairOffsets;
     private readonly ChannelRequantizer requantizer;
     private readonly TensorType type;
     private readonly int inputZero;
@@ -68,6 +70,29 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
                 tapOffsets[ky * g.KW + kx] = (ky * g.DilationH * g.InW + kx * g.DilationW) * g.InC;
             }
         }
+        // The interior path multiplies two taps at once with pmaddwd (int16 pairs summed exactly into int32): per
+        // group of 8 channels and pair of taps, each channel's two weights side by side; an odd last tap pairs
+        // with a zero weight (its second input is the first one again).
+        var pairs = (g.KH * g.KW + 1) / 2;
+        var groups = g.OutC / 8;
+        pairWeights = GC.AllocateArray<short>(Math.Max(1, groups * pairs * 16), pinned: true);
+        pairOffsets = GC.AllocateArray<int>(2 * pairs, pinned: true);
+        for (var p = 0; p < pairs; p++)
+        {
+            var second = Math.Min(2 * p + 1, g.KH * g.KW - 1);
+            pairOffsets[2 * p] = tapOffsets[2 * p];
+            pairOffsets[2 * p + 1] = tapOffsets[second];
+            for (var group = 0; group < groups; group++)
+            {
+                for (var ci = 0; ci < 8; ci++)
+                {
+                    var c = group * 8 + ci;
+                    var at = (group * pairs + p) * 16 + 2 * ci;
+                    pairWeights[at] = (short)weights[2 * p * g.OutC + c];
+                    pairWeights[at + 1] = second == 2 * p ? (short)0 : (short)weights[second * g.OutC + c];
+                }
+            }
+        }
         // Per thread: accumulators and one widened input pixel (×multiplier), each OutC ints.
         ScratchBytesPerThread = 2L * (g.OutC + 8) * sizeof(int);
         MultiplyAccumulates = (long)g.Batch * g.OutH * g.OutW * g.OutC * g.KH * g.KW;
@@ -86,6 +111,8 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
             W = (int*)Unsafe.AsPointer(ref weights[0]),
             ZeroPointSums = (int*)Unsafe.AsPointer(ref zeroPointSums[0]),
             TapOffsets = (int*)Unsafe.AsPointer(ref tapOffsets[0]),
+            PairWeights = (short*)Unsafe.AsPointer(ref pairWeights[0]),
+            PairOffsets = (int*)Unsafe.AsPointer(ref pairOffsets[0]),
             Rq = requantizer.View,
             Type = type,
             InputZero = inputZero,
@@ -103,6 +130,8 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         public int* W;
         public int* ZeroPointSums;
         public int* TapOffsets;
+        public short* PairWeights;
+        public int* PairOffsets;
         public RequantizerView Rq;
         public TensorType Type;
         public int InputZero;
@@ -221,30 +250,27 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         var offsets = j.TapOffsets;
         var rowBase = input + ((nint)(b * g.InH + iyTop) * g.InW - g.PadLeft) * channels;
         var outRow = output + (nint)(b * g.OutH + oy) * g.OutW * channels;
+        var pairs = (taps + 1) / 2;
+        var pairOffsets = j.PairOffsets;
         var c16 = 0;
         for (; c16 <= channels - 16; c16 += 16)
         {
-            // Two blocks of 8 channels per pass: one tap offset and loop step serve both accumulators.
+            // Two groups of 8 channels per pass: one tap offset and loop step serve both accumulators.
             var correction0 = Vector256.Load(j.ZeroPointSums + c16);
             var correction1 = Vector256.Load(j.ZeroPointSums + c16 + 8);
-            var w = j.W + c16;
+            var w0 = j.PairWeights + (nint)(c16 / 8) * pairs * 16;
+            var w1 = w0 + pairs * 16;
             for (var ox = oxBegin; ox < oxEnd; ox++)
             {
                 var src = rowBase + (nint)ox * strideW * channels + c16;
                 var acc0 = -correction0;
                 var acc1 = -correction1;
-                for (var t = 0; t < taps; t++)
+                for (var p = 0; p < pairs; p++)
                 {
-                    var x = src + offsets[t];
-                    var wt = w + (nint)t * channels;
-                    var x0 = typeof(T) == typeof(sbyte)
-                        ? System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((sbyte*)x)
-                        : System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((byte*)x);
-                    var x1 = typeof(T) == typeof(sbyte)
-                        ? System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((sbyte*)x + 8)
-                        : System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((byte*)x + 8);
-                    acc0 += x0 * Vector256.Load(wt);
-                    acc1 += x1 * Vector256.Load(wt + 8);
+                    var a = src + pairOffsets[2 * p];
+                    var b2 = src + pairOffsets[2 * p + 1];
+                    acc0 += TapPair(a, b2, w0 + p * 16);
+                    acc1 += TapPair(a + 8, b2 + 8, w1 + p * 16);
                 }
                 acc0.Store(sums);
                 acc1.Store(sums + 8);
@@ -256,17 +282,14 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         for (var c = c16; c <= channels - 8; c += 8)
         {
             var correction = Vector256.Load(j.ZeroPointSums + c);
-            var w = j.W + c;
+            var w = j.PairWeights + (nint)(c / 8) * pairs * 16;
             for (var ox = oxBegin; ox < oxEnd; ox++)
             {
                 var src = rowBase + (nint)ox * strideW * channels + c;
                 var acc = -correction;
-                for (var t = 0; t < taps; t++)
+                for (var p = 0; p < pairs; p++)
                 {
-                    var x = typeof(T) == typeof(sbyte)
-                        ? System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((sbyte*)src + offsets[t])
-                        : System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32((byte*)src + offsets[t]);
-                    acc += x * Vector256.Load(w + (nint)t * channels);
+                    acc += TapPair(src + pairOffsets[2 * p], src + pairOffsets[2 * p + 1], w + p * 16);
                 }
                 acc.Store(sums);
                 j.Rq.Requantize8(sums, c);
@@ -288,6 +311,24 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
                 IntElements.Set(outRow, (nint)ox * channels + c, j.Rq.Requantize(total, c));
             }
         }
+    }
+
+    /// <summary>
+    /// 8 channels' x_a·w_a + x_b·w_b for two taps: the inputs widened to int16 and interleaved per channel, one
+    /// pmaddwd against the pair's interleaved weights (8-bit products, so the int32 sums are exact).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> TapPair<T>(T* a, T* b, short* w) where T : unmanaged, IBinaryInteger<T>
+    {
+        var xa = typeof(T) == typeof(sbyte)
+            ? System.Runtime.Intrinsics.X86.Sse41.ConvertToVector128Int16((sbyte*)a)
+            : System.Runtime.Intrinsics.X86.Sse41.ConvertToVector128Int16((byte*)a);
+        var xb = typeof(T) == typeof(sbyte)
+            ? System.Runtime.Intrinsics.X86.Sse41.ConvertToVector128Int16((sbyte*)b)
+            : System.Runtime.Intrinsics.X86.Sse41.ConvertToVector128Int16((byte*)b);
+        var lo = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(xa, xb);
+        var hi = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(xa, xb);
+        return System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(Vector256.Create(lo, hi), Vector256.Load(w));
     }
 
     /// <summary>acc[c] += (x[c] − zero)·w[c], widening 8 input bytes per step on AVX2.</summary>
