@@ -4,7 +4,7 @@ namespace ModelBuildTasks.Runtime.Tests.Quantized;
 
 /// <summary>
 /// The int8 depthwise interior path multiplies taps two at a time (an odd last tap paired with a zero weight):
-/// even and odd tap counts, non-square kernels and 16-, 8- and leftover channel groups, exact against LiteRT.
+/// even and odd tap counts, non-square kernels and 16-, 8- and leftover channel groups, two pixels at once for 8 channels, exact against LiteRT.
 /// </summary>
 [TestClass]
 public sealed class DepthwiseTapPairTests
@@ -19,8 +19,10 @@ public sealed class DepthwiseTapPairTests
         Add(b, "dw 1x3 same, 27 channels", [1, 10, 14, 27], 1, 3, Padding.SAME, 1, 40);
         Add(b, "dw 4x4 same s2, 24 channels", [1, 15, 16, 24], 4, 4, Padding.SAME, 2, 0);
         Add(b, "dw 1x1, 8 channels", [1, 6, 7, 8], 1, 1, Padding.VALID, 1, 3);
+        // Eight channels at stride 1 take two pixels per vector; 13 interior columns leave one pixel over.
+        Add(b, "dw 3x3 same, 8 channels", [1, 9, 15, 8], 3, 3, Padding.SAME, 1, -7);
         var results = Agreement.Measure(b, TestContext);
-        Assert.HasCount(4, results);
+        Assert.HasCount(5, results);
         foreach (var r in results)
         {
             Assert.AreEqual(1.0, r.ExactFraction, r.ToString());

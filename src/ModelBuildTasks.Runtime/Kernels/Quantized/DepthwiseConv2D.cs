@@ -263,17 +263,16 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
             for (var ox = oxBegin; ox < oxEnd; ox++)
             {
                 var src = rowBase + (nint)ox * strideW * channels + c16;
-                var acc0 = -correction0;
-                var acc1 = -correction1;
+                var lo = Vector256<int>.Zero;
+                var hi = Vector256<int>.Zero;
                 for (var p = 0; p < pairs; p++)
                 {
-                    var a = src + pairOffsets[2 * p];
-                    var b2 = src + pairOffsets[2 * p + 1];
-                    acc0 += TapPair(a, b2, w0 + p * 16);
-                    acc1 += TapPair(a + 8, b2 + 8, w1 + p * 16);
+                    var wLo = Vector256.Create(Vector128.Load(w0 + p * 16), Vector128.Load(w1 + p * 16));
+                    var wHi = Vector256.Create(Vector128.Load(w0 + p * 16 + 8), Vector128.Load(w1 + p * 16 + 8));
+                    TapPair16(src + pairOffsets[2 * p], src + pairOffsets[2 * p + 1], wLo, wHi, ref lo, ref hi);
                 }
-                acc0.Store(sums);
-                acc1.Store(sums + 8);
+                (System.Runtime.Intrinsics.X86.Avx2.Permute2x128(lo, hi, 0x20) - correction0).Store(sums);
+                (System.Runtime.Intrinsics.X86.Avx2.Permute2x128(lo, hi, 0x31) - correction1).Store(sums + 8);
                 j.Rq.Requantize8(sums, c16);
                 j.Rq.Requantize8(sums + 8, c16 + 8);
                 VnniInt8Gemm.Store16(sums, outRow + (nint)ox * channels + c16);
@@ -283,7 +282,30 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         {
             var correction = Vector256.Load(j.ZeroPointSums + c);
             var w = j.PairWeights + (nint)(c / 8) * pairs * 16;
-            for (var ox = oxBegin; ox < oxEnd; ox++)
+            var ox = oxBegin;
+            if (channels == 8 && strideW == 1)
+            {
+                // Eight channels at stride 1: two neighbouring pixels are 16 contiguous bytes, one vector.
+                for (; ox + 1 < oxEnd; ox += 2)
+                {
+                    var src = rowBase + (nint)ox * channels;
+                    var lo = Vector256<int>.Zero;
+                    var hi = Vector256<int>.Zero;
+                    for (var p = 0; p < pairs; p++)
+                    {
+                        var wLo = Vector128.Load(w + p * 16);
+                        var wHi = Vector128.Load(w + p * 16 + 8);
+                        TapPair16(src + pairOffsets[2 * p], src + pairOffsets[2 * p + 1],
+                            Vector256.Create(wLo, wLo), Vector256.Create(wHi, wHi), ref lo, ref hi);
+                    }
+                    (System.Runtime.Intrinsics.X86.Avx2.Permute2x128(lo, hi, 0x20) - correction).Store(sums);
+                    (System.Runtime.Intrinsics.X86.Avx2.Permute2x128(lo, hi, 0x31) - correction).Store(sums + 8);
+                    j.Rq.Requantize8(sums, 0);
+                    j.Rq.Requantize8(sums + 8, 0);
+                    VnniInt8Gemm.Store16(sums, outRow + (nint)ox * channels);
+                }
+            }
+            for (; ox < oxEnd; ox++)
             {
                 var src = rowBase + (nint)ox * strideW * channels + c;
                 var acc = -correction;
@@ -329,6 +351,26 @@ internal sealed unsafe class DepthwiseConv2D : Kernel
         var lo = System.Runtime.Intrinsics.X86.Sse2.UnpackLow(xa, xb);
         var hi = System.Runtime.Intrinsics.X86.Sse2.UnpackHigh(xa, xb);
         return System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(Vector256.Create(lo, hi), Vector256.Load(w));
+    }
+
+    /// <summary>
+    /// <see cref="TapPair"/> on 16 contiguous bytes per tap (16 channels of a pixel, or 8 channels of two
+    /// neighbouring pixels): the unpacks work per 128-bit half, so <paramref name="lo"/> collects elements 0-3
+    /// and 8-11, <paramref name="hi"/> 4-7 and 12-15; <paramref name="wLo"/>/<paramref name="wHi"/> hold the
+    /// matching interleaved weights.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TapPair16<T>(T* a, T* b, Vector256<short> wLo, Vector256<short> wHi, ref Vector256<int> lo, ref Vector256<int> hi)
+        where T : unmanaged, IBinaryInteger<T>
+    {
+        var xa = typeof(T) == typeof(sbyte)
+            ? System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16((sbyte*)a)
+            : System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16((byte*)a);
+        var xb = typeof(T) == typeof(sbyte)
+            ? System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16((sbyte*)b)
+            : System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int16((byte*)b);
+        lo += System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.UnpackLow(xa, xb), wLo);
+        hi += System.Runtime.Intrinsics.X86.Avx2.MultiplyAddAdjacent(System.Runtime.Intrinsics.X86.Avx2.UnpackHigh(xa, xb), wHi);
     }
 
     /// <summary>acc[c] += (x[c] − zero)·w[c], widening 8 input bytes per step on AVX2.</summary>
