@@ -71,6 +71,41 @@ public sealed class FewChannelConvTests
         }
     }
 
+    [TestMethod]
+    public void EightChannelStoresMatchTheInt16Path()
+    {
+        // VNNI convolutions with 8 output channels requantize and store 8 bytes per pixel themselves.
+        var b = new QuantModelBuilder(79);
+        Conv(b, "1x1 eight channels", [1, 9, 11, 8], 8, 1, 1, Padding.VALID, 1, 1, 1, 0.03f, -128);
+        Conv(b, "3x3 eight channels relu6", [1, 10, 7, 5], 8, 3, 3, Padding.SAME, 1, 1, 1, 0.02f, 9, ActivationFunctionType.RELU6);
+        var bytes = b.Build();
+
+        byte[][] Run(Int8DotPath path)
+        {
+            CompiledModel model;
+            using (Int8DotPaths.Force(path))
+            {
+                model = CompiledModel.Load(bytes);
+            }
+            using var session = new ModelSession(model, new SessionOptions { Threads = 2 });
+            for (var i = 0; i < b.InputData.Count; i++)
+            {
+                b.InputData[i].CopyTo(session.GetInputBytes(i));
+            }
+            session.Run();
+            return Enumerable.Range(0, model.Outputs.Count).Select(i => session.GetOutputBytes(i).ToArray()).ToArray();
+        }
+
+        var int16 = Run(Int8DotPath.Int16Pairs);
+        var vnni = Run(Int8DotPath.Vnni);
+        Assert.HasCount(2, vnni);
+        for (var i = 0; i < int16.Length; i++)
+        {
+            CollectionAssert.AreEqual(int16[i], vnni[i], b.OutputLabels[i]);
+            Assert.IsGreaterThan(5, int16[i].Distinct().Count(), b.OutputLabels[i]);
+        }
+    }
+
     private static void Conv(QuantModelBuilder b, string label, int[] inShape, int outC, int kh, int kw, Padding padding,
         int strideH, int strideW, int dilationH, float inScale, int inZero, ActivationFunctionType activation = ActivationFunctionType.NONE,
         int dilationW = 1)

@@ -185,6 +185,8 @@ internal sealed unsafe class Conv2D : Kernel
         ref var g = ref j.G;
         var pointwise = g.KH == 1 && g.KW == 1 && g.StrideH == 1 && g.StrideW == 1 && g.PadTop == 0 && g.PadLeft == 0 &&
             g.InH == g.OutH && g.InW == g.OutW && k % 4 == 0;
+        // Eight output channels (half a panel) are requantized and stored as one 8-byte write per pixel.
+        var eightChannels = g.OutC == 8 && j.Rq.CanVectorize && Avx2.IsSupported;
         for (var m = m0; m < m1; m += VnniInt8Gemm.Rows)
         {
             var count = Math.Min(VnniInt8Gemm.Rows, m1 - m);
@@ -212,6 +214,11 @@ internal sealed unsafe class Conv2D : Kernel
             {
                 var c0 = p * PackedInt8Weights.Columns;
                 VnniInt8Gemm.Panel(rows, a1, a2, a3, j.Vnni + (nint)p * panelBytes, j.Quads, j.Corrections + c0, sums);
+                if (eightChannels)
+                {
+                    Store8(ref j.Rq, output, sums, m, count);
+                    continue;
+                }
                 j.Rq.StorePanel(output, sums, m, count, c0, j.G.OutC);
             }
         }
@@ -275,6 +282,19 @@ internal sealed unsafe class Conv2D : Kernel
                 }
             }
             j.Rq.StorePanel(output, sums, m, count, 0, g.OutC);
+        }
+    }
+
+    /// <summary>Requantizes the first 8 sums of each of <paramref name="count"/> panel rows and stores them as 8 bytes per pixel.</summary>
+    private static void Store8<T>(ref RequantizerView rq, T* output, int* sums, int m, int count)
+        where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        for (var r = 0; r < count; r++)
+        {
+            var rowSums = sums + r * PackedInt8Weights.Columns;
+            rq.Requantize8(rowSums, 0);
+            var shorts = Vector256.Narrow(Vector256.Load(rowSums), Vector256<int>.Zero);
+            *(long*)(output + (nint)(m + r) * 8) = Vector128.Narrow(shorts.GetLower(), Vector128<short>.Zero).AsInt64().ToScalar();
         }
     }
 
