@@ -116,17 +116,7 @@ public sealed class HybridPackedTests
         BatchMatMul(b, [2, 6, 10], [2, 10, 7], [2, 6, 7], false, false, true);
         var model = Load(b.Build(), Int8DotPaths.Current);
         using var session = new ModelSession(model, new SessionOptions { Threads = 1 });
-        // The fewest bytes over a few runs: a run that allocates does so every time, while one-off runtime work
-        // (JIT tiering under load) may land in any single run.
-        var fewest = long.MaxValue;
-        for (var attempt = 0; attempt < 5; attempt++)
-        {
-            session.Run();
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            session.Run();
-            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-        Assert.AreEqual(0L, fewest);
+        Assert.AreEqual(0L, TestSupport.Allocations.Fewest(session.Run));
     }
 
     /// <summary>Runs the model with kernels built for <paramref name="path"/> (null: the per-channel loops) on two threads.</summary>
