@@ -45,6 +45,30 @@ public sealed class SignatureCommandTests
     }
 
     [TestMethod]
+    public void BenchTimesASignatureByKey()
+    {
+        var model = Path.Combine(Path.GetTempPath(), $"mbt-bench-sig-{Guid.NewGuid():N}.tflite");
+        try
+        {
+            ModelWriter.WriteFile(SignatureModels.TwoSubgraphs(), model);
+
+            var (code, output, error) = Mbt.Run("bench", model, "--signature", "mul", "--runs", "3", "--warmup", "1", "--json");
+
+            Assert.AreEqual(0, code, error);
+            using var json = System.Text.Json.JsonDocument.Parse(output);
+            Assert.AreEqual("mul", json.RootElement.GetProperty("signature").GetString());
+            Assert.AreEqual(3, json.RootElement.GetProperty("runs").GetInt32());
+            var (unknown, _, message) = Mbt.Run("bench", model, "--signature", "div", "--runs", "1");
+            Assert.AreNotEqual(0, unknown);
+            StringAssert.Contains(message, "MBT2008");
+        }
+        finally
+        {
+            File.Delete(model);
+        }
+    }
+
+    [TestMethod]
     public void InspectListsEverySignature()
     {
         var model = Path.Combine(Path.GetTempPath(), $"mbt-inspect-sig-{Guid.NewGuid():N}.tflite");

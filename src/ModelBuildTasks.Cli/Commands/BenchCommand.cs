@@ -20,8 +20,9 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Threads per run (default 1).", DefaultValueFactory = _ => 1 };
         var runs = new Option<int>("--runs") { Description = "Timed runs (default 30).", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Minimum warm-up runs (default 5; warm-up also lasts at least 1 s).", DefaultValueFactory = _ => 5 };
-        var json = new Option<bool>("--json") { Description = "Print JSON: model, threads, runs, medianMs, minMs, p90Ms, meanMs, loadMs, peakActivationBytes, multiplyAccumulates, gflops." };
-        var command = new Command("bench", "Time a model in the managed runtime.") { model, threads, runs, warmup, json };
+        var json = new Option<bool>("--json") { Description = "Print JSON: model, signature, threads, runs, medianMs, minMs, p90Ms, meanMs, loadMs, peakActivationBytes, multiplyAccumulates, gflops." };
+        var signature = new Option<string?>("--signature", "-s") { Description = "The signature to time, by key (default: the main subgraph; `mbt inspect` lists the keys)." };
+        var command = new Command("bench", "Time a model in the managed runtime.") { model, threads, runs, warmup, json, signature };
         command.SetAction(parse => CommandErrors.Guard(error, () =>
         {
             var count = parse.GetValue(runs);
@@ -32,17 +33,17 @@ internal static class BenchCommand
                 return ExitCodes.Usage;
             }
             var path = parse.GetValue(model)!.FullName;
-            var result = Measure(path, threadCount, count, Math.Max(0, parse.GetValue(warmup)));
+            var result = Measure(path, threadCount, count, Math.Max(0, parse.GetValue(warmup)), parse.GetValue(signature));
             output.WriteLine(parse.GetValue(json) ? result.ToJson() : result.ToText());
             return ExitCodes.Ok;
         }));
         return command;
     }
 
-    internal static BenchResult Measure(string path, int threads, int runs, int warmupRuns)
+    internal static BenchResult Measure(string path, int threads, int runs, int warmupRuns, string? signature = null)
     {
         var load = Stopwatch.StartNew();
-        using var session = ModelSession.Load(path, new SessionOptions { Threads = threads });
+        using var session = ModelSession.Load(path, new SessionOptions { Threads = threads, Signature = signature });
         load.Stop();
         for (var i = 0; i < session.Inputs.Count; i++)
         {
@@ -71,7 +72,8 @@ internal static class BenchCommand
             times.Average(),
             load.Elapsed.TotalMilliseconds,
             session.Model.PeakActivationBytes,
-            session.Model.MultiplyAccumulates);
+            session.Model.MultiplyAccumulates,
+            signature);
     }
 
     /// <summary>Inputs in [0, 1) for floats, small values for integers, from a fixed-seed generator: every run sees the same data.</summary>
@@ -100,13 +102,13 @@ internal static class BenchCommand
 /// <summary>One model's timing, in milliseconds.</summary>
 internal sealed record BenchResult(
     string Model, int Threads, int Runs, double MedianMs, double MinMs, double P90Ms, double MeanMs, double LoadMs, long PeakActivationBytes,
-    long MultiplyAccumulates)
+    long MultiplyAccumulates, string? Signature = null)
 {
     /// <summary>Achieved GFLOP/s at the median (2 FLOP per multiply-accumulate of convolutions and matrix products).</summary>
     public double GigaflopsPerSecond => MedianMs > 0 ? 2.0 * MultiplyAccumulates / (MedianMs * 1e6) : 0;
 
     public string ToText() => string.Create(CultureInfo.InvariantCulture,
-        $"{Model}: median {MedianMs:F3} ms, min {MinMs:F3} ms, p90 {P90Ms:F3} ms, mean {MeanMs:F3} ms " +
+        $"{Model}{(Signature is null ? "" : $" [{Signature}]")}: median {MedianMs:F3} ms, min {MinMs:F3} ms, p90 {P90Ms:F3} ms, mean {MeanMs:F3} ms " +
         $"({Runs} runs, {Threads} thread(s); {MultiplyAccumulates / 1e6:F1} MMAC = {GigaflopsPerSecond:F1} GFLOP/s; " +
         $"load {LoadMs:F1} ms; activations {PeakActivationBytes / 1024.0 / 1024.0:F2} MiB)");
 
@@ -117,6 +119,7 @@ internal sealed record BenchResult(
         {
             w.WriteStartObject();
             w.WriteString("model", Model);
+            w.WriteString("signature", Signature);
             w.WriteNumber("threads", Threads);
             w.WriteNumber("runs", Runs);
             w.WriteNumber("medianMs", Math.Round(MedianMs, 4));
